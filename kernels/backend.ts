@@ -1,0 +1,189 @@
+/**
+ * The one interface between the engine and the machines that do arithmetic.
+ *
+ * What it is: a short list of kernels (map, zip with broadcasting, reduce, strided copy, matmul,
+ * gather / scatter-add) over opaque `Storage` handles. The engine's ops call these and nothing else,
+ * so an op never asks which device it runs on. `kernels/cpu/` is the plain reference implementation;
+ * faster CPU paths and gpu.js kernels implement the same entry points and are tested against it.
+ *
+ * What it is not: autograd, shapes with meaning, or `Tensor`. Kernels know typed arrays, sizes and
+ * strides only. Every `Storage` handed to a kernel is dense (row-major, offset 0) unless a stride
+ * argument says otherwise; every `Storage` a kernel returns is dense and new.
+ *
+ * Broadcasting convention: an input laid out for an output of shape `outShape` is described by one
+ * stride per output axis; a stride of 0 repeats that input along the axis (NumPy broadcasting).
+ */
+
+export type DType = 'float32' | 'float64' | 'int32';
+export type TypedArray = Float32Array | Float64Array | Int32Array;
+
+/** A block of numbers owned by one backend: a typed array on the CPU, a texture on a GPU. */
+export interface Storage {
+  readonly backend: Backend;
+  readonly dtype: DType;
+  /** Number of elements. */
+  readonly size: number;
+}
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sin' | 'cos'
+  | 'relu' | 'sigmoid' | 'tanh' | 'erf' | 'sign';
+export const UNARY_OPS: readonly UnaryOp[] = [
+  'neg', 'exp', 'log', 'sqrt', 'abs', 'sin', 'cos', 'relu', 'sigmoid', 'tanh', 'erf', 'sign',
+];
+
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
+  | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+export const BINARY_OPS: readonly BinaryOp[] = [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge',
+];
+
+/** Reductions over the last axis of an [outer, inner] block. `argmax` returns int32 indices. */
+export type ReduceOp = 'sum' | 'max' | 'argmax';
+
+/** C[b] = op(A[b]) · op(B[b]) for b < batch, op = transpose when the flag is set. */
+export interface MatmulArgs {
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  /** Elements between consecutive A (B) matrices; 0 repeats one matrix for every batch. */
+  aBatchStride: number;
+  bBatchStride: number;
+  /** A is stored as [k, m] (B as [n, k]) and used transposed. */
+  transA: boolean;
+  transB: boolean;
+}
+
+/** A strided view used as the source or destination of `copy`. */
+export interface StridedView {
+  storage: Storage;
+  offset: number;
+  strides: readonly number[];
+}
+
+export interface Backend {
+  readonly name: string;
+
+  // -- memory --------------------------------------------------------------------------------
+  /** A new storage holding `data` converted to `dtype`. */
+  fromArray(data: ArrayLike<number>, dtype: DType): Storage;
+  /** A new storage of `size` elements all equal to `value`. */
+  full(size: number, value: number, dtype: DType): Storage;
+  /** Copy the numbers back to the host. The returned array is the caller's to keep. */
+  read(s: Storage): TypedArray;
+  /** Free device memory now. CPU storages are garbage-collected and may ignore this. */
+  dispose(s: Storage): void;
+  /** A new storage with the values converted (int32 conversion truncates toward zero). */
+  cast(s: Storage, dtype: DType): Storage;
+
+  // -- elementwise -----------------------------------------------------------------------------
+  unary(op: UnaryOp, x: Storage): Storage;
+  /** out[i] = op(a[i·aStrides], b[i·bStrides]) over `outShape`; comparisons give 1 or 0. */
+  binary(
+    op: BinaryOp,
+    a: Storage, aStrides: readonly number[],
+    b: Storage, bStrides: readonly number[],
+    outShape: readonly number[],
+  ): Storage;
+  /** out = cond != 0 ? a : b, each input broadcast by its strides over `outShape`. */
+  where(
+    cond: Storage, condStrides: readonly number[],
+    a: Storage, aStrides: readonly number[],
+    b: Storage, bStrides: readonly number[],
+    outShape: readonly number[],
+  ): Storage;
+
+  // -- reductions --------------------------------------------------------------------------------
+  /** Reduce the last axis of `x` seen as [outer, inner]; returns [outer]. */
+  reduce(op: ReduceOp, x: Storage, outer: number, inner: number): Storage;
+
+  // -- movement ----------------------------------------------------------------------------------
+  /**
+   * Copy the strided view `src` of shape `shape` into `dst` (a strided view into an existing
+   * storage, which is written in place) or, when `dst` is omitted, into a new dense storage.
+   * Negative strides are allowed (flip).
+   */
+  copy(src: StridedView, shape: readonly number[], dst?: StridedView): Storage;
+
+  // -- linear algebra --------------------------------------------------------------------------
+  /** Batched matrix product; returns dense [batch, m, n]. */
+  matmul(a: Storage, b: Storage, args: MatmulArgs): Storage;
+
+  // -- indexing ----------------------------------------------------------------------------------
+  /**
+   * x seen as [outer, n, inner]; idx (int32) read with `idxStrides` over [outer, m, inner].
+   * out[o, j, i] = x[o, idx[o, j, i], i]; returns dense [outer, m, inner].
+   */
+  gather(x: Storage, outer: number, n: number, inner: number,
+    idx: Storage, m: number, idxStrides: readonly number[]): Storage;
+  /** The adjoint of gather: out[o, idx[o, j, i], i] += src[o, j, i]; returns dense [outer, n, inner]. */
+  scatterAdd(src: Storage, outer: number, n: number, inner: number,
+    idx: Storage, m: number, idxStrides: readonly number[]): Storage;
+}
+
+// -- the active backend ------------------------------------------------------------------------
+
+const registry = new Map<string, () => Backend>();
+let active: Backend | null = null;
+
+/** Make a backend selectable by name (`setBackend('cpu')`). The factory runs on first use. */
+export function registerBackend(name: string, factory: () => Backend): void {
+  registry.set(name, factory);
+}
+
+/** The names that `setBackend` accepts. */
+export function backendNames(): string[] {
+  return [...registry.keys()];
+}
+
+/** Where new tensors are created. Ops run on the backend that owns their inputs. */
+export function getBackend(): Backend {
+  if (active === null) {
+    const first = registry.get('cpu');
+    if (!first) throw new Error('no backend registered: import engine/index.ts (it registers "cpu")');
+    active = first();
+  }
+  return active;
+}
+
+export function setBackend(nameOrBackend: string | Backend): Backend {
+  if (typeof nameOrBackend !== 'string') {
+    active = nameOrBackend;
+    return active;
+  }
+  const factory = registry.get(nameOrBackend);
+  if (!factory) {
+    throw new Error(`unknown backend "${nameOrBackend}"; known: ${backendNames().join(', ')}`);
+  }
+  active = factory();
+  return active;
+}
+
+// -- small shared helpers ----------------------------------------------------------------------
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Row-major strides of a dense array of this shape. */
+export function denseStrides(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+export function allocArray(dtype: DType, size: number): TypedArray {
+  switch (dtype) {
+    case 'float32': return new Float32Array(size);
+    case 'float64': return new Float64Array(size);
+    case 'int32': return new Int32Array(size);
+  }
+}

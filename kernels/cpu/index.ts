@@ -1,0 +1,93 @@
+/**
+ * The reference CPU backend: plain TypeScript loops over typed arrays, one kernel per file in this
+ * folder. Slow and obviously correct; every faster backend is tested against it.
+ */
+import {
+  allocArray, denseStrides, sizeOf,
+  type Backend, type BinaryOp, type DType, type MatmulArgs, type ReduceOp,
+  type Storage, type StridedView, type TypedArray, type UnaryOp,
+} from '../backend.ts';
+import { binary, where } from './binary.ts';
+import { copy } from './copy.ts';
+import { gather, scatterAdd } from './gather.ts';
+import { matmul } from './matmul.ts';
+import { reduce } from './reduce.ts';
+import { CpuStorage, dataOf } from './storage.ts';
+import { unary } from './unary.ts';
+
+export { CpuStorage, dataOf };
+
+export class CpuBackend implements Backend {
+  readonly name: string = 'cpu';
+
+  /** Wrap an array this backend owns from now on. */
+  wrap(data: TypedArray, dtype: DType): CpuStorage {
+    return new CpuStorage(this, data, dtype);
+  }
+
+  fromArray(data: ArrayLike<number>, dtype: DType): Storage {
+    const arr = allocArray(dtype, data.length);
+    for (let i = 0; i < data.length; i++) arr[i] = data[i];
+    return this.wrap(arr, dtype);
+  }
+
+  full(size: number, value: number, dtype: DType): Storage {
+    const arr = allocArray(dtype, size);
+    if (value !== 0) arr.fill(value);
+    return this.wrap(arr, dtype);
+  }
+
+  read(s: Storage): TypedArray {
+    return dataOf(s).slice();
+  }
+
+  dispose(_s: Storage): void {
+    // Garbage-collected.
+  }
+
+  cast(s: Storage, dtype: DType): Storage {
+    const src = dataOf(s);
+    const arr = allocArray(dtype, src.length);
+    if (dtype === 'int32') for (let i = 0; i < src.length; i++) arr[i] = Math.trunc(src[i]);
+    else arr.set(src);
+    return this.wrap(arr, dtype);
+  }
+
+  unary(op: UnaryOp, x: Storage): Storage {
+    return this.wrap(unary(op, dataOf(x)), x.dtype);
+  }
+
+  binary(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[],
+    outShape: readonly number[]): Storage {
+    return this.wrap(binary(op, dataOf(a), aStrides, dataOf(b), bStrides, outShape, a.dtype), a.dtype);
+  }
+
+  where(c: Storage, cStrides: readonly number[], a: Storage, aStrides: readonly number[],
+    b: Storage, bStrides: readonly number[], outShape: readonly number[]): Storage {
+    return this.wrap(where(dataOf(c), cStrides, dataOf(a), aStrides, dataOf(b), bStrides, outShape, a.dtype), a.dtype);
+  }
+
+  reduce(op: ReduceOp, x: Storage, outer: number, inner: number): Storage {
+    return this.wrap(reduce(op, dataOf(x), outer, inner, x.dtype), op === 'argmax' ? 'int32' : x.dtype);
+  }
+
+  copy(src: StridedView, shape: readonly number[], dst?: StridedView): Storage {
+    const target = dst ?? { storage: this.full(sizeOf(shape), 0, src.storage.dtype), offset: 0, strides: denseStrides(shape) };
+    copy(dataOf(src.storage), src.offset, src.strides, dataOf(target.storage), target.offset, target.strides, shape);
+    return target.storage;
+  }
+
+  matmul(a: Storage, b: Storage, args: MatmulArgs): Storage {
+    return this.wrap(matmul(dataOf(a), dataOf(b), args, a.dtype), a.dtype);
+  }
+
+  gather(x: Storage, outer: number, n: number, inner: number, idx: Storage, m: number,
+    idxStrides: readonly number[]): Storage {
+    return this.wrap(gather(dataOf(x), outer, n, inner, dataOf(idx), m, idxStrides, x.dtype), x.dtype);
+  }
+
+  scatterAdd(src: Storage, outer: number, n: number, inner: number, idx: Storage, m: number,
+    idxStrides: readonly number[]): Storage {
+    return this.wrap(scatterAdd(dataOf(src), outer, n, inner, dataOf(idx), m, idxStrides, src.dtype), src.dtype);
+  }
+}
