@@ -1,0 +1,114 @@
+/**
+ * Making tensors: from data, constant fills, ranges, and random draws from the seeded generator.
+ * Numbers are produced on the host and uploaded once to the current backend (`getBackend()`).
+ */
+import { getBackend, sizeOf, type DType } from '../kernels/backend.ts';
+import { defaultGenerator, type Generator } from './rng.ts';
+import { fmtShape } from './shape.ts';
+import { Tensor } from './tensor.ts';
+
+export interface TensorOptions {
+  dtype?: DType;
+  requiresGrad?: boolean;
+}
+
+export interface RandomOptions extends TensorOptions {
+  generator?: Generator;
+}
+
+/** Nested arrays of numbers, any depth. */
+export type NestedArray = number | readonly NestedArray[];
+
+function make(values: ArrayLike<number>, shape: readonly number[], opts: TensorOptions = {}): Tensor {
+  const dtype = opts.dtype ?? 'float32';
+  if (sizeOf(shape) !== values.length) {
+    throw new Error(`tensor: ${values.length} values cannot have shape ${fmtShape(shape)}`);
+  }
+  const t = new Tensor(getBackend().fromArray(values, dtype), shape);
+  if (opts.requiresGrad) t.requiresGrad_();
+  return t;
+}
+
+function inferShape(data: NestedArray): number[] {
+  const shape: number[] = [];
+  let d: NestedArray = data;
+  while (Array.isArray(d)) {
+    shape.push(d.length);
+    d = d[0] as NestedArray;
+  }
+  return shape;
+}
+
+/**
+ * A tensor from numbers: a flat array or typed array with an explicit shape, or nested arrays.
+ *   tensor([[1, 2], [3, 4]])              // shape [2, 2], float32
+ *   tensor(new Float64Array(6), [2, 3], { dtype: 'float64', requiresGrad: true })
+ */
+export function tensor(data: NestedArray | ArrayLike<number>, shape?: readonly number[], opts: TensorOptions = {}): Tensor {
+  if (typeof data === 'number') return make([data], shape ?? [], opts);
+  const nested = Array.isArray(data);
+  const flat: ArrayLike<number> = nested ? (data as NestedArray[]).flat(Infinity as 1) as number[] : data as ArrayLike<number>;
+  const inferred = nested ? inferShape(data as NestedArray) : [flat.length];
+  if (nested && sizeOf(inferred) !== flat.length) throw new Error('tensor: nested arrays are ragged');
+  return make(flat, shape ?? inferred, opts);
+}
+
+export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
+  const t = new Tensor(getBackend().full(sizeOf(shape), value, opts.dtype ?? 'float32'), shape);
+  if (opts.requiresGrad) t.requiresGrad_();
+  return t;
+}
+
+export const zeros = (shape: readonly number[], opts: TensorOptions = {}) => full(shape, 0, opts);
+export const ones = (shape: readonly number[], opts: TensorOptions = {}) => full(shape, 1, opts);
+export const zerosLike = (x: Tensor, opts: TensorOptions = {}) => full(x.shape, 0, { dtype: x.dtype, ...opts });
+export const onesLike = (x: Tensor, opts: TensorOptions = {}) => full(x.shape, 1, { dtype: x.dtype, ...opts });
+
+/** start, start+step, ... < end (one argument: 0 .. end-1), like torch.arange. */
+export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
+  const [a, b] = end === undefined ? [0, start] : [start, end];
+  const n = Math.max(Math.ceil((b - a) / step), 0);
+  const values = Array.from({ length: n }, (_, i) => a + i * step);
+  return make(values, [n], opts);
+}
+
+/** The n×n identity matrix. */
+export function eye(n: number, opts: TensorOptions = {}): Tensor {
+  const values = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) values[i * n + i] = 1;
+  return make(values, [n, n], opts);
+}
+
+function draw(shape: readonly number[], opts: RandomOptions, sample: (g: Generator) => number): Tensor {
+  const g = opts.generator ?? defaultGenerator;
+  const values = new Float64Array(sizeOf(shape));
+  for (let i = 0; i < values.length; i++) values[i] = sample(g);
+  return make(values, shape, opts);
+}
+
+/** Standard normal samples. */
+export const randn = (shape: readonly number[], opts: RandomOptions = {}) => draw(shape, opts, (g) => g.normal());
+/** Uniform samples in [0, 1). */
+export const rand = (shape: readonly number[], opts: RandomOptions = {}) => draw(shape, opts, (g) => g.random());
+export const uniform = (shape: readonly number[], low = 0, high = 1, opts: RandomOptions = {}) =>
+  draw(shape, opts, (g) => low + (high - low) * g.random());
+export const normal = (shape: readonly number[], mean = 0, std = 1, opts: RandomOptions = {}) =>
+  draw(shape, opts, (g) => mean + std * g.normal());
+/** Integers in [low, high) (int32 by default). */
+export const randint = (low: number, high: number, shape: readonly number[], opts: RandomOptions = {}) =>
+  draw(shape, { dtype: 'int32', ...opts }, (g) => g.int(low, high));
+
+/**
+ * Normal(mean, std) restricted to [a, b] by redrawing values outside (like timm's trunc_normal_,
+ * whose bounds are absolute values, default ±2).
+ */
+export function truncNormal(shape: readonly number[], mean = 0, std = 1, a = -2, b = 2, opts: RandomOptions = {}): Tensor {
+  if (!(a < b)) throw new Error(`truncNormal: need a < b, got [${a}, ${b}]`);
+  return draw(shape, opts, (g) => {
+    for (let tries = 0; tries < 10000; tries++) {
+      const v = mean + std * g.normal();
+      if (v >= a && v <= b) return v;
+    }
+    throw new Error(`truncNormal: [${a}, ${b}] is too far in the tail of Normal(${mean}, ${std})`);
+  });
+}

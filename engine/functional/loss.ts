@@ -1,0 +1,51 @@
+/**
+ * Losses composed from primitives.
+ *
+ *   crossEntropy(logits [N, C, ...], target [N, ...] int32)
+ *       = mean over non-ignored positions of  -log softmax(logits)[target]
+ *     The pick is done with a one-hot mask (target == class index), so ignored targets (any value
+ *     outside 0..C-1, e.g. -100 or 255) simply select nothing and are excluded from the mean.
+ *   binaryCrossEntropyWithLogits(x, y) = max(x, 0) - x·y + log(1 + e^{-|x|})   (stable form)
+ */
+import { arange } from '../creation.ts';
+import { fmtShape } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+export interface CrossEntropyOptions {
+  /** Target value that contributes nothing (default -100, as PyTorch). */
+  ignoreIndex?: number;
+  reduction?: Reduction;
+}
+
+export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  const { ignoreIndex = -100, reduction = 'mean' } = opts;
+  if (logits.ndim < 2) throw new Error(`crossEntropy: logits must be [N, C, ...], got ${fmtShape(logits.shape)}`);
+  const [n, c] = logits.shape;
+  const spatial = logits.shape.slice(2);
+  if (target.ndim !== logits.ndim - 1 || target.shape[0] !== n || target.shape.slice(1).some((s, i) => s !== spatial[i])) {
+    throw new Error(`crossEntropy: target shape ${fmtShape(target.shape)} does not match logits ${fmtShape(logits.shape)} (expected [${[n, ...spatial]}])`);
+  }
+  const t = target.to(logits.dtype).unsqueeze(1); // [N, 1, ...]
+  const classes = arange(c, undefined, 1, { dtype: logits.dtype }).reshape([1, c, ...spatial.map(() => 1)]);
+  const onehot = t.eq(classes); // [N, C, ...]; all zero where the target is ignored or out of range
+  const valid = target.ne(ignoreIndex).to(logits.dtype);
+  const picked = logits.logSoftmax(1).mul(onehot).sum(1).neg(); // [N, ...]
+  if (reduction === 'none') return picked;
+  if (reduction === 'sum') return picked.sum();
+  return picked.sum().div(valid.sum());
+}
+
+export function binaryCrossEntropyWithLogits(x: Tensor, y: Tensor, reduction: Reduction = 'mean'): Tensor {
+  const loss = x.relu().sub(x.mul(y)).add(x.abs().neg().exp().add(1).log());
+  if (reduction === 'none') return loss;
+  return reduction === 'sum' ? loss.sum() : loss.mean();
+}
+
+export function mseLoss(x: Tensor, y: Tensor, reduction: Reduction = 'mean'): Tensor {
+  const d = x.sub(y);
+  const loss = d.mul(d);
+  if (reduction === 'none') return loss;
+  return reduction === 'sum' ? loss.sum() : loss.mean();
+}

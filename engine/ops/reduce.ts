@@ -1,0 +1,68 @@
+/**
+ * Reductions over any set of dims: sum, max (gradient through its argmax), argmax.
+ *
+ * The kernels only reduce the last axis of an [outer, inner] block, so the op first moves the
+ * reduced dims to the end (a permute copy, skipped when they already are last), reduces, then
+ * reshapes to the kept dims (with 1s in place of reduced dims when `keepdim`).
+ *
+ * sum backward: broadcast the gradient back over the reduced dims.
+ * max backward: the gradient goes to the single position argmax picked (the first maximum),
+ * scattered there with the scatter-add kernel.
+ */
+import { normDim, normDims, sizeOf } from '../shape.ts';
+import { fromOp, Tensor } from '../tensor.ts';
+
+interface Plan {
+  /** x with reduced dims last, seen as [outer, inner]. */
+  moved: Tensor;
+  outer: number;
+  inner: number;
+  keptShape: number[];
+  keepdimShape: number[];
+  /** The permutation applied to x (identity when no move was needed). */
+  perm: number[];
+}
+
+function plan(x: Tensor, dim: number | readonly number[] | undefined): Plan {
+  const dims = normDims(dim, x.ndim);
+  const kept = [...Array(x.ndim).keys()].filter((d) => !dims.includes(d));
+  const perm = [...kept, ...dims];
+  const moved = perm.every((p, i) => p === i) ? x : x.permute(perm);
+  const keptShape = kept.map((d) => x.shape[d]);
+  const inner = sizeOf(dims.map((d) => x.shape[d]));
+  const keepdimShape = x.shape.map((s, d) => (dims.includes(d) ? 1 : s));
+  return { moved, outer: sizeOf(keptShape), inner, keptShape, keepdimShape, perm };
+}
+
+export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
+  const p = plan(x, dim);
+  const storage = x.storage.backend.reduce('sum', p.moved.storage, p.outer, p.inner);
+  return fromOp(storage, keepdim ? p.keepdimShape : p.keptShape, 'sum', [x], (g) => [
+    g.reshape(p.keepdimShape).expand(x.shape),
+  ]);
+}
+
+export function max(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
+  const p = plan(x, dim);
+  const backend = x.storage.backend;
+  const storage = backend.reduce('max', p.moved.storage, p.outer, p.inner);
+  return fromOp(storage, keepdim ? p.keepdimShape : p.keptShape, 'max', [x], (g) => {
+    const idx = backend.reduce('argmax', p.moved.storage, p.outer, p.inner);
+    // [outer, 1, 1] gradients scattered into [outer, inner, 1] at the argmax positions.
+    const scattered = backend.scatterAdd(g.storage, p.outer, p.inner, 1, idx, 1, [1, 0, 0]);
+    const movedShape = p.perm.map((d) => x.shape[d]);
+    const inverse = p.perm.map((_, i) => p.perm.indexOf(i));
+    return [new Tensor(scattered, movedShape).permute(inverse)];
+  });
+}
+
+/** Index of the first maximum along `dim` (over the flattened tensor when dim is omitted); int32. */
+export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
+  if (dim === undefined) {
+    const storage = x.storage.backend.reduce('argmax', x.storage, 1, x.size);
+    return new Tensor(storage, keepdim ? x.shape.map(() => 1) : []);
+  }
+  const p = plan(x, normDim(dim, x.ndim));
+  const storage = x.storage.backend.reduce('argmax', p.moved.storage, p.outer, p.inner);
+  return new Tensor(storage, keepdim ? p.keepdimShape : p.keptShape);
+}
