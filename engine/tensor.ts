@@ -96,10 +96,16 @@ export class Tensor {
     this.requiresGrad = flag;
     return this;
   }
-  /** Replace this tensor's numbers with `src`'s (same shape), outside the graph: optimizer updates. */
+  /**
+   * Replace this tensor's numbers with `src`'s (same size), outside the graph: optimizer updates and
+   * weight loading. Converts dtype and moves across backends when needed.
+   */
   assign(src: Tensor): this {
     if (src.size !== this.size) throw new Error(`assign: shape ${fmtShape(src.shape)} does not match ${fmtShape(this.shape)}`);
-    this.storage = src.dtype === this.dtype ? src.storage : src.storage.backend.cast(src.storage, this.dtype);
+    const backend = this.storage.backend;
+    let storage = src.storage.backend === backend ? src.storage : backend.fromArray(src.data(), src.dtype);
+    if (storage.dtype !== this.dtype) storage = backend.cast(storage, this.dtype);
+    this.storage = storage;
     return this;
   }
   /** Convert to another dtype (differentiable between float types). */

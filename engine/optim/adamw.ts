@@ -1,0 +1,56 @@
+/**
+ * AdamW (Loshchilov & Hutter): Adam with decoupled weight decay, written in the same order as
+ * torch.optim.AdamW so that float32 runs match it step for step:
+ *
+ *   p ← p · (1 - lr·wd)                                   decay, outside the gradient
+ *   m ← β1·m + (1 - β1)·g        v ← β2·v + (1 - β2)·g²   moment estimates
+ *   p ← p - (lr / (1 - β1ᵗ)) · m / (√v / √(1 - β2ᵗ) + ε)  bias-corrected step
+ */
+import { noGrad } from '../autograd.ts';
+import type { Tensor } from '../tensor.ts';
+import { Optimizer, type ParamGroup } from './optimizer.ts';
+
+export interface AdamWOptions {
+  lr: number;
+  betas?: [number, number];
+  eps?: number;
+  /** Default 0.01, as torch.optim.AdamW. */
+  weightDecay?: number;
+}
+
+export interface AdamState {
+  step: number;
+  expAvg: Tensor;
+  expAvgSq: Tensor;
+}
+
+export class AdamW extends Optimizer {
+  readonly betas: [number, number];
+  readonly eps: number;
+  readonly state = new Map<Tensor, AdamState>();
+
+  constructor(params: Tensor[] | ParamGroup[], opts: AdamWOptions) {
+    super(params, opts.lr, opts.weightDecay ?? 0.01);
+    this.betas = opts.betas ?? [0.9, 0.999];
+    this.eps = opts.eps ?? 1e-8;
+  }
+
+  protected update(p: Tensor, g: Tensor, lr: number, wd: number): void {
+    const [b1, b2] = this.betas;
+    noGrad(() => {
+      let s = this.state.get(p);
+      if (s === undefined) {
+        s = { step: 0, expAvg: g.mul(0), expAvgSq: g.mul(0) };
+        this.state.set(p, s);
+      }
+      s.step++;
+      const decayed = wd !== 0 ? p.mul(1 - lr * wd) : p;
+      s.expAvg = s.expAvg.add(g.sub(s.expAvg).mul(1 - b1)); // lerp toward g, as torch does
+      s.expAvgSq = s.expAvgSq.mul(b2).add(g.mul(g).mul(1 - b2));
+      const bc1 = 1 - b1 ** s.step;
+      const bc2Sqrt = Math.sqrt(1 - b2 ** s.step);
+      const denom = s.expAvgSq.sqrt().div(bc2Sqrt).add(this.eps);
+      p.assign(decayed.sub(s.expAvg.div(denom).mul(lr / bc1)));
+    });
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Stochastic gradient descent with momentum, as torch.optim.SGD:
+ *
+ *   g ← g + wd·p                      (coupled weight decay)
+ *   b ← momentum·b + (1 - dampening)·g   (b = g on the first step)
+ *   p ← p - lr·(nesterov ? g + momentum·b : b)
+ */
+import { noGrad } from '../autograd.ts';
+import type { Tensor } from '../tensor.ts';
+import { Optimizer, type ParamGroup } from './optimizer.ts';
+
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  dampening?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+export class SGD extends Optimizer {
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly nesterov: boolean;
+  /** Momentum buffers, by parameter. */
+  readonly buffers = new Map<Tensor, Tensor>();
+
+  constructor(params: Tensor[] | ParamGroup[], opts: SGDOptions) {
+    super(params, opts.lr, opts.weightDecay ?? 0);
+    this.momentum = opts.momentum ?? 0;
+    this.dampening = opts.dampening ?? 0;
+    this.nesterov = opts.nesterov ?? false;
+  }
+
+  protected update(p: Tensor, grad: Tensor, lr: number, wd: number): void {
+    noGrad(() => {
+      let g = wd !== 0 ? grad.add(p.mul(wd)) : grad;
+      if (this.momentum !== 0) {
+        const prev = this.buffers.get(p);
+        const buf = prev === undefined ? g : prev.mul(this.momentum).add(g.mul(1 - this.dampening));
+        this.buffers.set(p, buf);
+        g = this.nesterov ? g.add(buf.mul(this.momentum)) : buf;
+      }
+      p.assign(p.sub(g.mul(lr)));
+    });
+  }
+}
