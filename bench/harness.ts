@@ -1,0 +1,82 @@
+/**
+ * The shared benchmark harness: benchmark.js runs each case, and we print one table per suite with
+ * time per call, GFLOP/s where the work is known, and the ratio against a named baseline measured
+ * in the same run (ratios are the only honest way to compare across machines). The results are also
+ * written as JSON under bench/results/ (atomically).
+ */
+import Benchmark from 'benchmark';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface BenchCase {
+  /** Row label, e.g. "matmul 512". Cases with the same group are compared with each other. */
+  group: string;
+  /** Which implementation: "spt-seg cpu", "spt-seg wasm", "tfjs-wasm", ... */
+  impl: string;
+  fn: () => void;
+  /** Floating-point operations per call, for GFLOP/s. */
+  flops?: number;
+}
+
+export interface BenchResult {
+  group: string;
+  impl: string;
+  msPerCall: number;
+  rme: number;
+  samples: number;
+  gflops: number | null;
+}
+
+export interface SuiteOptions {
+  /** The impl every other impl of a group is divided by (its time / their time). */
+  baseline?: string;
+  /** Seconds benchmark.js may spend per case (default 2). */
+  maxTime?: number;
+}
+
+export function runSuite(name: string, cases: BenchCase[], opts: SuiteOptions = {}): BenchResult[] {
+  const results: BenchResult[] = [];
+  for (const c of cases) {
+    c.fn(); // warm up: compile kernels, fill caches
+    const bench = new Benchmark(`${c.group} / ${c.impl}`, c.fn, { maxTime: opts.maxTime ?? 2, minSamples: 3, initCount: 1 });
+    bench.run({ async: false });
+    if (bench.error) throw bench.error;
+    const ms = bench.stats.mean * 1000;
+    results.push({
+      group: c.group, impl: c.impl, msPerCall: ms, rme: bench.stats.rme, samples: bench.stats.sample.length,
+      gflops: c.flops ? c.flops / (ms / 1000) / 1e9 : null,
+    });
+    process.stderr.write(`  ${c.group} / ${c.impl}: ${ms.toFixed(3)} ms\n`);
+  }
+  printTable(name, results, opts.baseline);
+  writeResults(name, results);
+  return results;
+}
+
+export function printTable(name: string, results: BenchResult[], baseline?: string): void {
+  const rows = results.map((r) => {
+    const base = baseline ? results.find((b) => b.group === r.group && b.impl === baseline) : undefined;
+    return [
+      r.group, r.impl, r.msPerCall.toFixed(3), `±${r.rme.toFixed(1)}%`,
+      r.gflops === null ? '' : r.gflops.toFixed(2),
+      base ? `${(base.msPerCall / r.msPerCall).toFixed(2)}×` : '',
+    ];
+  });
+  const header = ['case', 'impl', 'ms/call', 'rme', 'GFLOP/s', baseline ? `speed vs ${baseline}` : ''];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(`\n### ${name}\n`);
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}
+
+export function writeResults(name: string, results: unknown): void {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.json`);
+  const body = JSON.stringify({ suite: name, date: new Date().toISOString(), node: process.version, results }, null, 2);
+  writeFileSync(`${path}.tmp`, `${body}\n`);
+  renameSync(`${path}.tmp`, path);
+}
