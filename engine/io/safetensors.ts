@@ -103,7 +103,7 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Parsed
 
   const tensors = new Map<string, RawTensor>();
   for (const e of entries) {
-    const data = viewAs(e.dtype, bytes, dataStart + e.begin, numel(e.shape));
+    const data = bytesAsArray(e.dtype, bytes, dataStart + e.begin, numel(e.shape));
     tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data });
   }
   return { tensors, metadata };
@@ -203,12 +203,15 @@ function checkNoOverlap(entries: { name: string; begin: number; end: number }[],
 }
 
 /** A typed array over `count` elements at `offset` of `bytes`: a view if aligned, else a copy. */
-function viewAs(dtype: StDType, bytes: Uint8Array, offset: number, count: number): RawData {
+export function bytesAsArray(dtype: StDType, bytes: Uint8Array, offset: number, count: number): RawData {
   const size = DTYPE_SIZE[dtype];
   let buffer = bytes.buffer;
   let byteOffset = bytes.byteOffset + offset;
   if (byteOffset % size !== 0) {
-    buffer = bytes.slice(offset, offset + count * size).buffer;
+    // Not `bytes.slice()`: on a Node Buffer that is a view, not a copy.
+    const copy = new Uint8Array(count * size);
+    copy.set(bytes.subarray(offset, offset + count * size));
+    buffer = copy.buffer;
     byteOffset = 0;
   }
   return makeArray(dtype, buffer, byteOffset, count);
@@ -315,7 +318,7 @@ const scratchU32 = new Uint32Array(scratchF32.buffer);
 
 /** Decode any dtype to float32 (ints round to the nearest float32, as a Float32Array store does). */
 export function toFloat32(raw: RawTensor, name = '<tensor>'): Float32Array {
-  if (raw.dtype === 'F32') return Float32Array.from(raw.data as Float32Array);
+  if (raw.dtype === 'F32') return (raw.data as Float32Array).slice();
   const out = new Float32Array(raw.data.length);
   decodeInto(raw, out, name);
   return out;

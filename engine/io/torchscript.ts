@@ -1,0 +1,245 @@
+/**
+ * Read PyTorch zip archives: `torch.save(state_dict)` files and `torch.jit.save` TorchScript modules
+ * (the OpenAI CLIP `.pt` checkpoints are the latter), as a flat state dict of `RawTensor`s.
+ *
+ * An archive is a zip with one top folder `<archive>/`: `data.pkl` pickles the saved object and each
+ * tensor storage is the raw little-endian entry `data/<key>`. In data.pkl a tensor is
+ * `torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)` whose storage is the persistent
+ * id `('storage', torch.HalfStorage, key, location, numel)`. A TorchScript module is an object of a
+ * `__torch__.*` class whose BUILD state maps attribute names to tensors, numbers and submodules.
+ *
+ * Does:
+ *  - unpickle with the restricted machine of `pickle.ts` and the allow-list below: nothing is executed,
+ *    any other global is refused by name;
+ *  - rebuild each tensor from its storage, offset, size and strides into a contiguous array (a view of
+ *    the storage when it already is contiguous; copy before mutating). F16/BF16 keep their raw bits;
+ *  - walk dicts and module objects into dotted names: tensors -> `tensors`, numbers (int or float
+ *    attributes such as `input_resolution`, `context_length`, `eps`) -> `scalars`.
+ * Does not: read the legacy pre-1.6 (non-zip) torch.save format, TorchScript code or `constants.pkl`,
+ * quantized or sparse tensors, lists of tensors, bool/int8/complex storages, or big-endian archives.
+ */
+import { unzipSync } from 'fflate';
+import {
+  PickleBox, PickleClass, PickleError, PickleFunction, PickleObject, describe, unpickle,
+  type PickleValue,
+} from './pickle.ts';
+import { DTYPE_SIZE, bytesAsArray, numel, type RawData, type RawTensor, type StDType } from './safetensors.ts';
+
+export interface TorchArchive {
+  tensors: Map<string, RawTensor>;
+  scalars: Map<string, number>;
+}
+
+/** Storage classes torch writes, by the dtype they hold. */
+const STORAGE_DTYPES: Readonly<Record<string, StDType>> = {
+  HalfStorage: 'F16', FloatStorage: 'F32', DoubleStorage: 'F64', BFloat16Storage: 'BF16',
+  LongStorage: 'I64', IntStorage: 'I32', ByteStorage: 'U8',
+};
+
+/** One storage: the bytes of `data/<key>` read as `dtype`. */
+interface Storage {
+  key: string;
+  dtype: StDType;
+  bytes: Uint8Array;
+}
+
+/** Parse a torch zip archive held in memory. `source` only appears in error messages. */
+export function readTorchArchive(bytes: Uint8Array, source: string): TorchArchive {
+  const files = unzipArchive(bytes, source);
+  const prefix = archivePrefix(files, source);
+  const order = files.get(`${prefix}byteorder`);
+  if (order && new TextDecoder().decode(order).trim() !== 'little') {
+    throw new Error(`${source}: big-endian archives are not supported`);
+  }
+  const storages = new Map<string, Storage>();
+  const root = unpickle(files.get(`${prefix}data.pkl`)!, {
+    source: `${source}:${prefix}data.pkl`,
+    resolveGlobal: (module, name) => resolveTorchGlobal(module, name, source),
+    persistentLoad: (pid) => new PickleBox('storage', loadStorage(pid, files, prefix, storages, source)),
+  });
+  const out: TorchArchive = { tensors: new Map(), scalars: new Map() };
+  collect(root, '', out, new Set());
+  return out;
+}
+
+/** Unzip only what is read: `*\/data.pkl`, `*\/data/*` and `*\/byteorder` (skips code and debug info). */
+function unzipArchive(bytes: Uint8Array, source: string): Map<string, Uint8Array> {
+  const isZip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3 && bytes[3] === 4;
+  if (!isZip) {
+    throw new Error(`${source}: not a zip archive; the legacy (pre-1.6) torch.save format is not ` +
+      'supported, re-save it with a recent torch');
+  }
+  const wanted = /^[^/]+\/(data\.pkl|data\/[^/]+|byteorder)$/;
+  return new Map(Object.entries(unzipSync(bytes, { filter: (f) => wanted.test(f.name) })));
+}
+
+function archivePrefix(files: Map<string, Uint8Array>, source: string): string {
+  const pkls = [...files.keys()].filter((n) => n.endsWith('/data.pkl'));
+  if (pkls.length !== 1) {
+    throw new Error(`${source}: expected one <archive>/data.pkl in the zip, found ${pkls.length}`);
+  }
+  return pkls[0].slice(0, -'data.pkl'.length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The allow-list
+
+const identity = (qualname: string) => new PickleFunction(qualname, (args) => args[0] ?? null);
+
+function resolveTorchGlobal(module: string, name: string, source: string): PickleValue | undefined {
+  const qualname = `${module}.${name}`;
+  if (module === '__torch__' || module.startsWith('__torch__.')) return new PickleClass(qualname);
+  if (module === 'torch' && Object.hasOwn(STORAGE_DTYPES, name)) {
+    return new PickleBox('storageType', STORAGE_DTYPES[name]);
+  }
+  switch (qualname) {
+    case 'collections.OrderedDict':
+      return new PickleFunction(qualname, (args) => orderedDict(args, source));
+    case 'torch._utils._rebuild_tensor_v2':
+    case 'torch._utils._rebuild_tensor':
+      return new PickleFunction(qualname, (args) => new PickleBox('tensor', rebuildTensor(args, source)));
+    case 'torch._utils._rebuild_parameter':
+    case 'torch._utils._rebuild_parameter_with_state':
+    case 'torch.jit._pickle.build_intlist':
+    case 'torch.jit._pickle.build_doublelist':
+    case 'torch.jit._pickle.build_boollist':
+    case 'torch.jit._pickle.build_tensorlist':
+    case 'torch.jit._pickle.restore_type_tag':
+      return identity(qualname); // the first argument is already the value
+    default:
+      return undefined;
+  }
+}
+
+/** `OrderedDict()` or `OrderedDict([(k, v), ...])`. */
+function orderedDict(args: PickleValue[], source: string): PickleValue {
+  const dict = new Map();
+  const pairs = args[0];
+  if (pairs === undefined) return dict;
+  if (!Array.isArray(pairs)) throw new PickleError(`${source}: OrderedDict of a ${describe(pairs)}`);
+  for (const pair of pairs) {
+    if (!Array.isArray(pair) || pair.length !== 2 || (pair[0] !== null && typeof pair[0] === 'object')) {
+      throw new PickleError(`${source}: OrderedDict item is not a (key, value) pair`);
+    }
+    dict.set(pair[0], pair[1]);
+  }
+  return dict;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storages and tensors
+
+/** Persistent id `('storage', <storageType>, key, location, numel)` -> the bytes of `data/<key>`. */
+function loadStorage(
+  pid: PickleValue, files: Map<string, Uint8Array>, prefix: string, cache: Map<string, Storage>, source: string,
+): Storage {
+  if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 3) {
+    throw new PickleError(`${source}: unsupported persistent id (a ${describe(pid ?? null)})`);
+  }
+  const [, type, key] = pid;
+  if (!(type instanceof PickleBox && type.tag === 'storageType') || typeof key !== 'string') {
+    throw new PickleError(`${source}: bad storage reference for key ${String(key)}`);
+  }
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const bytes = files.get(`${prefix}data/${key}`);
+  if (!bytes) throw new Error(`${source}: storage ${prefix}data/${key} is missing from the zip`);
+  const storage = { key, dtype: type.value as StDType, bytes };
+  cache.set(key, storage);
+  return storage;
+}
+
+/** `_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad?, hooks?, metadata?)`. */
+function rebuildTensor(args: PickleValue[], source: string): RawTensor {
+  const [storageBox, offset, size, stride] = args;
+  if (!(storageBox instanceof PickleBox && storageBox.tag === 'storage')) {
+    throw new PickleError(`${source}: tensor without a storage (a ${describe(storageBox ?? null)})`);
+  }
+  const storage = storageBox.value as Storage;
+  const shape = intList(size, 'size', source);
+  const strides = intList(stride, 'stride', source);
+  const goodOffset = typeof offset === 'number' && Number.isSafeInteger(offset) && offset >= 0;
+  if (!goodOffset || strides.length !== shape.length) {
+    throw new PickleError(`${source}: tensor on storage ${storage.key} has a bad offset or strides`);
+  }
+  const available = Math.floor(storage.bytes.length / DTYPE_SIZE[storage.dtype]);
+  const n = numel(shape);
+  const last = offset + shape.reduce((acc, d, i) => acc + (d - 1) * strides[i], 0);
+  if (n > 0 && last >= available) {
+    throw new Error(`${source}: tensor [${shape.join(', ')}] on storage ${storage.key} reads element ` +
+      `${last}, but the storage holds ${available}`);
+  }
+  return { dtype: storage.dtype, shape, data: contiguous(storage, offset, shape, strides) };
+}
+
+function intList(v: PickleValue | undefined, what: string, source: string): number[] {
+  if (!Array.isArray(v) || !v.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+    throw new PickleError(`${source}: tensor ${what} is not a tuple of non-negative integers`);
+  }
+  return v as number[];
+}
+
+/** Row-major strides of a shape. */
+function rowMajor(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  for (let i = shape.length - 1, acc = 1; i >= 0; i--) { s[i] = acc; acc *= shape[i]; }
+  return s;
+}
+
+/** The elements of a strided view, row-major: a view when already contiguous, else a gathered copy. */
+function contiguous(storage: Storage, offset: number, shape: number[], strides: number[]): RawData {
+  const n = numel(shape);
+  const size = DTYPE_SIZE[storage.dtype];
+  const dense = rowMajor(shape);
+  if (n === 0 || shape.every((d, i) => d === 1 || strides[i] === dense[i])) {
+    return bytesAsArray(storage.dtype, storage.bytes, offset * size, n);
+  }
+  // Gather by element width (bytes are bytes: 8-byte elements move as two 32-bit words).
+  const words = size === 8 ? 2 : 1;
+  const wordSize = size / words;
+  const src = wordView(storage.bytes, wordSize);
+  const out = new Uint8Array(n * size);
+  const dst = wordView(out, wordSize);
+  const index = new Array<number>(shape.length).fill(0);
+  let from = offset;
+  for (let i = 0; i < n; i++) {
+    for (let w = 0; w < words; w++) dst[i * words + w] = src[from * words + w];
+    for (let d = shape.length - 1; d >= 0; d--) { // odometer: advance the last dimension first
+      from += strides[d];
+      if (++index[d] < shape[d]) break;
+      from -= strides[d] * shape[d];
+      index[d] = 0;
+    }
+  }
+  return bytesAsArray(storage.dtype, out, 0, n);
+}
+
+/** The bytes as 1-, 2- or 4-byte words (aligned by copying if needed). */
+function wordView(bytes: Uint8Array, wordSize: number): Uint8Array | Uint16Array | Uint32Array {
+  if (wordSize === 1) return bytes;
+  const b = bytes.byteOffset % wordSize === 0 ? bytes : new Uint8Array(bytes); // a copy, even of a Buffer
+  const count = Math.floor(b.byteLength / wordSize);
+  if (wordSize === 2) return new Uint16Array(b.buffer, b.byteOffset, count);
+  return new Uint32Array(b.buffer, b.byteOffset, count);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flattening
+
+/** Walk dicts and module objects: tensors and numbers get dotted names; the rest is skipped. */
+function collect(v: PickleValue, prefix: string, out: TorchArchive, path: Set<PickleValue>): void {
+  if (v instanceof PickleBox) {
+    if (v.tag === 'tensor' && prefix) out.tensors.set(prefix, v.value as RawTensor);
+  } else if (typeof v === 'number') {
+    if (prefix) out.scalars.set(prefix, v);
+  } else if (v instanceof Map || v instanceof PickleObject) {
+    if (path.has(v)) return; // a cycle: already being walked
+    path.add(v);
+    const entries = v instanceof Map ? v : v.state instanceof Map ? v.state : new Map();
+    for (const [k, child] of entries) {
+      if (typeof k !== 'string' && typeof k !== 'number') continue;
+      collect(child, prefix ? `${prefix}.${k}` : `${k}`, out, path);
+    }
+    path.delete(v);
+  }
+}
