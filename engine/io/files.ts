@@ -12,6 +12,9 @@ import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parseSafetensors, serializeSafetensors, type ParsedSafetensors, type RawTensor } from './safetensors.ts';
 import { readTorchArchive, type TorchArchive } from './torchscript.ts';
+import { tensorsFromRaw, tensorToRaw } from './tensors.ts';
+import type { DType } from '../../kernels/backend.ts';
+import type { Tensor } from '../tensor.ts';
 
 /** Read and validate a `.safetensors` file. */
 export async function readSafetensorsFile(path: string): Promise<ParsedSafetensors> {
@@ -67,4 +70,16 @@ async function syncDirectory(dir: string): Promise<void> {
   } catch {
     // not supported here: the data is already synced, only the directory entry may lag
   }
+}
+
+/** Load a `.safetensors` file as engine tensors (float data as float32 unless `dtype` is given). */
+export async function loadSafetensors(path: string, dtype?: DType): Promise<{ tensors: Map<string, Tensor>; metadata: Record<string, string> }> {
+  const parsed = await readSafetensorsFile(path);
+  return { tensors: tensorsFromRaw(parsed.tensors, dtype), metadata: parsed.metadata };
+}
+
+/** Save engine tensors (a state dict, say) as a `.safetensors` file, atomically. */
+export async function saveSafetensors(path: string, tensors: Map<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
+  const raws = new Map([...tensors].map(([name, t]) => [name, tensorToRaw(t)]));
+  await writeSafetensorsFile(path, raws, metadata);
 }

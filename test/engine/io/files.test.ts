@@ -61,3 +61,24 @@ t.test('readTorchArchiveFile reads a fixture and names the path in errors', asyn
   await writeFile(bogus, 'not a zip');
   await t.rejects(readTorchArchiveFile(bogus), { message: new RegExp(`${bogus}: not a zip archive`) });
 });
+
+t.test('saveSafetensors / loadSafetensors round-trip engine tensors', async (t) => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { tensor } = await import('../../../engine/index.ts');
+  const { loadSafetensors, saveSafetensors } = await import('../../../engine/io/files.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'spt-st-'));
+  const path = join(dir, 'state.safetensors');
+  const a = tensor([[1.5, -2], [3, 4]]);
+  const b = tensor([1, 2, 3], undefined, { dtype: 'int32' });
+  const c = tensor([0.1, 0.2], undefined, { dtype: 'float64' });
+  await saveSafetensors(path, new Map([['a', a], ['b', b], ['c', c]]), { note: 'x' });
+  const back = await loadSafetensors(path);
+  t.same(back.metadata, { note: 'x' });
+  t.same(back.tensors.get('a')!.shape, [2, 2]);
+  t.same(back.tensors.get('a')!.toArray(), [1.5, -2, 3, 4]);
+  t.equal(back.tensors.get('b')!.dtype, 'int32');
+  t.equal(back.tensors.get('c')!.dtype, 'float32', 'float data loads as float32 by default');
+  t.equal((await loadSafetensors(path, 'float64')).tensors.get('c')!.toArray()[0], 0.1);
+});
