@@ -38,7 +38,9 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
 }
 
 export function binaryCrossEntropyWithLogits(x: Tensor, y: Tensor, reduction: Reduction = 'mean'): Tensor {
-  const loss = x.relu().sub(x.mul(y)).add(x.abs().neg().exp().add(1).log());
+  // maximum(x, 0) rather than relu: its tie rule gives d/dx = ½ at x = 0, the true derivative there
+  // (abs contributes 0 at 0), so zero logits (a zero-initialised head) get σ(0) - y as in PyTorch.
+  const loss = x.maximum(0).sub(x.mul(y)).add(x.abs().neg().exp().add(1).log());
   if (reduction === 'none') return loss;
   return reduction === 'sum' ? loss.sum() : loss.mean();
 }
