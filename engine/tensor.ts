@@ -76,7 +76,7 @@ export class Tensor {
     let g: Tensor;
     if (grad instanceof Tensor) {
       if (grad.size !== this.size) throw new Error(`backward: gradient of shape ${fmtShape(grad.shape)} does not match tensor shape ${fmtShape(this.shape)}`);
-      g = grad.reshape(this.shape);
+      g = grad.to(this.dtype).reshape(this.shape);
     } else {
       if (grad === undefined && this.size !== 1) {
         throw new Error(`backward() without a gradient needs a one-element tensor (a loss), got shape ${fmtShape(this.shape)}`);

@@ -3,8 +3,9 @@
  *
  *   crossEntropy(logits [N, C, ...], target [N, ...] int32)
  *       = mean over non-ignored positions of  -log softmax(logits)[target]
- *     The pick is done with a one-hot mask (target == class index), so ignored targets (any value
- *     outside 0..C-1, e.g. -100 or 255) simply select nothing and are excluded from the mean.
+ *     The pick is done with a one-hot mask (target == class index), so ignored targets (ignoreIndex,
+ *     e.g. -100 or 255) select nothing and are excluded from the mean. Other out-of-range targets
+ *     are an error, as in PyTorch.
  *   binaryCrossEntropyWithLogits(x, y) = max(x, 0) - x·y + log(1 + e^{-|x|})   (stable form)
  */
 import { arange } from '../creation.ts';
@@ -27,9 +28,14 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   if (target.ndim !== logits.ndim - 1 || target.shape[0] !== n || target.shape.slice(1).some((s, i) => s !== spatial[i])) {
     throw new Error(`crossEntropy: target shape ${fmtShape(target.shape)} does not match logits ${fmtShape(logits.shape)} (expected [${[n, ...spatial]}])`);
   }
+  for (const v of target.data()) {
+    if (v !== ignoreIndex && (v < 0 || v >= c || !Number.isInteger(v))) {
+      throw new RangeError(`crossEntropy: target ${v} is out of bounds for ${c} classes (and is not ignoreIndex ${ignoreIndex})`);
+    }
+  }
   const t = target.to(logits.dtype).unsqueeze(1); // [N, 1, ...]
   const classes = arange(c, undefined, 1, { dtype: logits.dtype }).reshape([1, c, ...spatial.map(() => 1)]);
-  const onehot = t.eq(classes); // [N, C, ...]; all zero where the target is ignored or out of range
+  const onehot = t.eq(classes); // [N, C, ...]; all zero where the target is ignored
   const valid = target.ne(ignoreIndex).to(logits.dtype);
   const picked = logits.logSoftmax(1).mul(onehot).sum(1).neg(); // [N, ...]
   if (reduction === 'none') return picked;

@@ -10,6 +10,7 @@ function count(x: Tensor, dim: number | readonly number[] | undefined): number {
 }
 
 export function mean(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
+  if (x.dtype === 'int32') throw new Error('mean: needs a floating point tensor (use .float()), got int32');
   return x.sum(dim as number | number[] | undefined, keepdim).div(count(x, dim));
 }
 

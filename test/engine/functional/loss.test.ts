@@ -62,3 +62,10 @@ t.test('errors', (t) => {
   t.throws(() => E.crossEntropy(E.zeros([5]), ints([1], [1])), /\[N, C, \.\.\.\]/, '1-D logits');
   t.end();
 });
+
+t.test('crossEntropy refuses targets outside [0, C) that are not ignoreIndex', async (t) => {
+  const { tensor: mk, crossEntropy: ce } = await import('../../../engine/index.ts');
+  const logits = mk([[1, 2, 3], [0, 0, 1]]);
+  t.throws(() => ce(logits, mk([0, 3], undefined, { dtype: 'int32' })), /target 3 is out of bounds for 3 classes/);
+  t.doesNotThrow(() => ce(logits, mk([0, 255], undefined, { dtype: 'int32' }), { ignoreIndex: 255 }));
+});
