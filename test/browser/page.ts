@@ -1,0 +1,59 @@
+/**
+ * Browser entry for test/browser/shaders.test.ts: bundled by tools/browser/bundle.ts and run in
+ * Chromium. It exposes `window.sptShaderSpec(mode)`, which runs the op spec table on the gpu.js
+ * backend in that mode against the CPU reference, and reports what really ran: the gpu.js kernel
+ * classes, the backend's mode line, and the renderer / adapter as the page sees it directly.
+ */
+import { CpuBackend } from '../../kernels/cpu/index.ts';
+import { binaryKernel } from '../../kernels/gpu/binary.ts';
+import { glRenderer, webgpuAdapterInfo } from '../../kernels/gpu/device.ts';
+import { createGpuBackend, tidy, type GpuMode } from '../../kernels/gpu/index.ts';
+import { runSpec, type SpecResult } from '../kernels/spec-table.ts';
+
+export interface ShaderReport {
+  mode: string;
+  /** The backend's "[spt-seg] backend gpu: ..." line. */
+  description: string;
+  /** Unmasked WebGL renderer, or WebGPU adapter info, asked by the page itself. */
+  renderer: string;
+  /** gpu.js kernel class of every compiled kernel (e.g. WebGL2Kernel), deduplicated. */
+  kernelClasses: string[];
+  fallbacks: string[];
+  results: SpecResult[];
+  /** The bundled kernel source still reads as a plain function (what gpu.js parses). */
+  kernelSource: string;
+  ms: number;
+}
+
+async function sptShaderSpec(mode: GpuMode, filter?: string): Promise<ShaderReport> {
+  const t0 = performance.now();
+  const gpu = createGpuBackend(mode);
+  const description = await gpu.description;
+  const results = await runSpec(gpu, new CpuBackend(), { scope: tidy, filter });
+  const kernelClasses = [...new Set([...gpu.runner.kernels.values()].map((k) => k.kernel.constructor.name))];
+  const report: ShaderReport = {
+    mode, description, renderer: await pageRenderer(mode), kernelClasses, fallbacks: [...gpu.runner.fallbacks],
+    results, kernelSource: String(binaryKernel).slice(0, 120), ms: performance.now() - t0,
+  };
+  await gpu.destroy();
+  return report;
+}
+
+/** Independent of gpu.js: a fresh context of the same kind, or the adapter WebGPU hands out. */
+async function pageRenderer(mode: string): Promise<string> {
+  if (mode === 'webgpu') return webgpuAdapterInfo();
+  const gl = document.createElement('canvas').getContext(mode === 'webgl' ? 'webgl' : 'webgl2') as WebGLRenderingContext | null;
+  return gl ? glRenderer(gl) : `no ${mode} context`;
+}
+
+/** null when `mode` can run in this page, else why not (asked without gpu.js). */
+async function sptUnavailable(mode: string): Promise<string | null> {
+  if (mode !== 'webgpu') {
+    return document.createElement('canvas').getContext(mode === 'webgl' ? 'webgl' : 'webgl2') ? null : `no ${mode} context`;
+  }
+  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return 'navigator.gpu is missing (WebGPU disabled, or not a secure context)';
+  return (await gpu.requestAdapter()) ? null : 'navigator.gpu.requestAdapter() returned null (no WebGPU adapter)';
+}
+
+Object.assign(globalThis, { sptShaderSpec, sptUnavailable });
