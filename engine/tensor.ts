@@ -60,6 +60,12 @@ export class Tensor {
   toArray(): number[] { return Array.from(this.storage.backend.read(this.storage)); }
   /** The elements as a typed array copy (row-major). */
   data(): TypedArray { return this.storage.backend.read(this.storage); }
+  /** The elements, downloaded asynchronously where the device needs it (WebGPU); works everywhere. */
+  async dataAsync(): Promise<TypedArray> {
+    const b = this.storage.backend;
+    return b.readAsync ? b.readAsync(this.storage) : b.read(this.storage);
+  }
+  async toArrayAsync(): Promise<number[]> { return Array.from(await this.dataAsync()); }
   /** The value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) throw new Error(`item() needs a tensor with one element, got shape ${fmtShape(this.shape)}`);

@@ -73,6 +73,11 @@ export interface Backend {
   full(size: number, value: number, dtype: DType): Storage;
   /** Copy the numbers back to the host. The returned array is the caller's to keep. */
   read(s: Storage): TypedArray;
+  /**
+   * The same, for devices that can only download asynchronously (WebGPU). Backends without it
+   * are read with `read`; `Tensor.dataAsync()` picks whichever exists.
+   */
+  readAsync?(s: Storage): Promise<TypedArray>;
   /** Free device memory now. CPU storages are garbage-collected and may ignore this. */
   dispose(s: Storage): void;
   /** A new storage with the values converted (int32 conversion truncates toward zero). */
