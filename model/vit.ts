@@ -1,0 +1,154 @@
+/**
+ * CLIP's image encoder: a Vision Transformer (ViT), after OpenAI `clip/model.py` VisionTransformer
+ * (Radford et al. 2021; Dosovitskiy et al. 2020), with ZegCLIP's dense output (method.md §1.1, §5.1).
+ *
+ * Does:
+ *   image [B, 3, H, W] -> 16x16 patches -> conv1 (as a matmul) -> [CLS, patches] + positional
+ *   embedding (bilinearly resized when the grid differs from the checkpoint's) -> ln_pre ->
+ *   L pre-LN blocks -> ln_post -> @ proj.
+ *   `forward` is CLIP's pooled embedding (ln_post on the CLS token only); `forwardTokens` applies
+ *   ln_post and proj to every token, as ZegCLIP does for its dense map.
+ *   `embed` and `positionalEmbeddingFor` are public so that the SPT encoder can reuse them and run
+ *   the blocks itself.
+ * Does not: the ResNet image towers of CLIP, VPT / spectral prompts (model/spt), L2 normalisation
+ *   (callers do it), or SPT's CLS quirk (method.md §1.3).
+ *
+ * Glossary: B batch, C colour channels (3), P patch side, gh x gw patch grid, N = gh·gw patches,
+ *   D width, E output (joint embedding) width, g stored grid side.
+ */
+import { cat, linear, normal, type Tensor } from '../engine/index.ts';
+import { LayerNorm, Module, Parameter } from '../engine/nn/index.ts';
+import { Transformer } from './blocks.ts';
+import { resize2d } from './interpolate.ts';
+
+export interface ViTConfig {
+  /** Input side the positional table was trained for (224). Other sizes interpolate the table. */
+  imageSize: number;
+  /** Side of a square patch: conv1's kernel size and stride (16 for ViT-B/16). */
+  patchSize: number;
+  /** Token width D (768). */
+  width: number;
+  /** Number of residual attention blocks (12). */
+  layers: number;
+  /** Attention heads; CLIP's build_model uses width / 64 (12). */
+  heads: number;
+  /** Width E of the joint image-text space that `proj` maps to (512). */
+  outputDim: number;
+}
+
+/** OpenAI CLIP ViT-B/16 (clip/model.py build_model on ViT-B-16.pt). */
+export const VIT_B_16: ViTConfig = { imageSize: 224, patchSize: 16, width: 768, layers: 12, heads: 12, outputDim: 512 };
+
+/**
+ * conv1 of the checkpoint: Conv2d(3, D, kernel = stride = P, bias = False), weight [D, 3, P, P].
+ *
+ * With stride equal to the kernel the patches do not overlap, so each output "pixel" is one dot
+ * product between a flattened P·P·3 patch and a flattened filter:
+ *   out[b, o, i, j] = Σ_{c,u,v} W[o, c, u, v] · x[b, c, i·P + u, j·P + v]
+ * Cutting the image into patches [B, N, 3·P·P] (flattened in the filter's c, u, v order) turns the
+ * whole convolution into one `linear` with W seen as [D, 3·P·P]. No conv op is needed.
+ */
+export class PatchConv extends Module {
+  weight: Parameter; // [D, C, P, P]
+
+  constructor(readonly inChannels: number, readonly width: number, readonly patchSize: number) {
+    super();
+    const bound = 1 / Math.sqrt(inChannels * patchSize * patchSize); // ≈ torch's Conv2d default scale
+    this.weight = new Parameter(normal([width, inChannels, patchSize, patchSize], 0, bound / Math.sqrt(3)));
+  }
+
+  /** images [B, C, H, W] -> patch tokens [B, gh·gw, D] in row-major grid order, like conv1(x).flatten(2). */
+  forward(images: Tensor): { tokens: Tensor; gridH: number; gridW: number } {
+    const [B, C, H, W] = images.shape;
+    const P = this.patchSize;
+    if (images.ndim !== 4 || C !== this.inChannels) {
+      throw new Error(`PatchConv: expected images [B, ${this.inChannels}, H, W], got [${images.shape}]`);
+    }
+    const gh = Math.floor(H / P), gw = Math.floor(W / P);
+    if (gh < 1 || gw < 1) throw new Error(`PatchConv: image ${H}x${W} is smaller than one ${P}x${P} patch`);
+    // A strided conv without padding ignores the pixels past the last whole patch; so do we.
+    const x = images.slice(2, 0, gh * P).slice(3, 0, gw * P); // [B, C, gh·P, gw·P]
+    const patches = x
+      .reshape([B, C, gh, P, gw, P])
+      .permute([0, 2, 4, 1, 3, 5]) // [B, gh, gw, C, P, P]
+      .reshape([B, gh * gw, C * P * P]); // [B, N, C·P·P]
+    const w = this.weight.reshape([this.width, C * P * P]); // [D, C·P·P]
+    return { tokens: linear(patches, w), gridH: gh, gridW: gw }; // [B, N, D]
+  }
+}
+
+export class VisionTransformer extends Module {
+  conv1: PatchConv;
+  class_embedding: Parameter; // [D]
+  positional_embedding: Parameter; // [1 + g·g, D]; row 0 belongs to the CLS token
+  ln_pre: LayerNorm;
+  transformer: Transformer;
+  ln_post: LayerNorm;
+  proj: Parameter; // [D, E], used as x @ proj (no bias)
+
+  constructor(readonly config: ViTConfig) {
+    super();
+    const { imageSize, patchSize, width, layers, heads, outputDim } = config;
+    const g = imageSize / patchSize;
+    if (!Number.isInteger(g)) throw new Error(`ViT: imageSize ${imageSize} is not a multiple of patchSize ${patchSize}`);
+    const scale = width ** -0.5; // clip/model.py: scale = width ** -0.5 for the three tables below
+    this.conv1 = new PatchConv(3, width, patchSize);
+    this.class_embedding = new Parameter(normal([width], 0, scale));
+    this.positional_embedding = new Parameter(normal([g * g + 1, width], 0, scale));
+    this.ln_pre = new LayerNorm(width);
+    this.transformer = new Transformer(width, layers, heads);
+    this.ln_post = new LayerNorm(width);
+    this.proj = new Parameter(normal([width, outputDim], 0, scale));
+  }
+
+  /** Side g of the square grid the positional table was trained on (14 for 224 / 16). */
+  get storedGrid(): number {
+    return Math.round(Math.sqrt(this.positional_embedding.shape[0] - 1));
+  }
+
+  /**
+   * The positional table for a gh x gw grid: [1 + gh·gw, D]. The CLS row is kept; the g x g grid of
+   * rows is resized with torch-style bilinear interpolation (align_corners=False), as ZegCLIP's
+   * `F.interpolate(..., mode='bilinear')` does (method.md §1.3). Identity when the grid matches.
+   */
+  positionalEmbeddingFor(gh: number, gw: number): Tensor {
+    const g = this.storedGrid;
+    const pos = this.positional_embedding; // [1 + g·g, D]
+    if (gh === g && gw === g) return pos;
+    const D = pos.shape[1];
+    const cls = pos.slice(0, 0, 1); // [1, D]
+    const grid = pos.slice(0, 1).reshape([g, g, D]).permute([2, 0, 1]); // [D, g, g]
+    const resized = resize2d(grid, gh, gw); // [D, gh, gw]
+    return cat([cls, resized.permute([1, 2, 0]).reshape([gh * gw, D])], 0); // [1 + gh·gw, D]
+  }
+
+  /** Token sequence entering the first block: ln_pre([CLS, patches] + pos). */
+  embed(images: Tensor): { tokens: Tensor; gridH: number; gridW: number } {
+    const { tokens: patches, gridH, gridW } = this.conv1.forward(images); // [B, N, D]
+    const [B, , D] = patches.shape;
+    const cls = this.class_embedding.reshape([1, 1, D]).expand([B, 1, D]); // [B, 1, D]
+    const x = cat([cls, patches], 1).add(this.positionalEmbeddingFor(gridH, gridW)); // [B, 1 + N, D]
+    return { tokens: this.ln_pre.forward(x), gridH, gridW }; // [B, 1 + N, D]
+  }
+
+  /** All tokens after the last block, before ln_post: [B, 1 + N, D]. */
+  encode(images: Tensor): Tensor {
+    return this.transformer.forward(this.embed(images).tokens); // [B, 1 + N, D]
+  }
+
+  /**
+   * Every token mapped into the joint space, as ZegCLIP does: ln_post(x) @ proj for all tokens.
+   * Returns [B, 1 + N, E]; token 0 is the CLS (global) token, tokens 1.. the gh x gw grid in
+   * row-major order, gh = floor(H / P), gw = floor(W / P).
+   */
+  forwardTokens(images: Tensor): Tensor {
+    return this.ln_post.forward(this.encode(images)).matmul(this.proj); // [B, 1 + N, E]
+  }
+
+  /** CLIP's image embedding: ln_post(CLS) @ proj, [B, E] (not normalised). */
+  forward(images: Tensor): Tensor {
+    const x = this.encode(images); // [B, 1 + N, D]
+    const cls = x.slice(1, 0, 1).squeeze(1); // [B, D]
+    return this.ln_post.forward(cls).matmul(this.proj); // [B, E]
+  }
+}
