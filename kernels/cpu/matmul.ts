@@ -1,6 +1,7 @@
 /**
  * Reference batched matmul: C[b] = op(A[b]) · op(B[b]). The plain triple loop, ordered i-p-j so
- * the innermost loop walks B and C rows contiguously. Accumulates in JS doubles.
+ * the innermost loop walks B and C rows contiguously, or i-j-p (dot products) when B is stored
+ * transposed, as in every `linear`. Accumulates in JS doubles.
  * This is the oracle that the WebAssembly and GPU matmuls are tested against.
  */
 import { allocArray, type DType, type MatmulArgs, type TypedArray } from '../backend.ts';
@@ -14,6 +15,17 @@ export function matmul(a: TypedArray, b: TypedArray, args: MatmulArgs, dtype: DT
   const bRow = transB ? 1 : n, bCol = transB ? k : 1;
   for (let bi = 0; bi < batch; bi++) {
     const a0 = bi * aBatchStride, b0 = bi * bBatchStride, c0 = bi * m * n;
+    if (transB && !transA) {
+      // A row and B (stored [n, k]) row are both contiguous: C[i, j] is one dot product.
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let p = 0; p < k; p++) acc += a[a0 + i * k + p] * b[b0 + j * k + p];
+          out[c0 + i * n + j] = acc;
+        }
+      }
+      continue;
+    }
     for (let i = 0; i < m; i++) {
       row.fill(0);
       for (let p = 0; p < k; p++) {
