@@ -40,3 +40,4 @@ export {
   crossEntropy, binaryCrossEntropyWithLogits, mseLoss, type CrossEntropyOptions, type Reduction,
 } from './functional/loss.ts';
 export { scaledDotProductAttention, causalMask, type AttentionOptions } from './functional/attention.ts';
+export { tidy, dispose, type TensorContainer, type KeepList } from './memory.ts';

@@ -80,6 +80,12 @@ export interface Backend {
   readAsync?(s: Storage): Promise<TypedArray>;
   /** Free device memory now. CPU storages are garbage-collected and may ignore this. */
   dispose(s: Storage): void;
+  /**
+   * Scoped disposal, for backends whose memory is not garbage-collected (gpu.js textures): run `fn`
+   * and free every storage created inside it except those `keep(result)` names. Backends without
+   * it need none; `tidy` in engine/memory.ts then just runs `fn`.
+   */
+  tidy?<T>(fn: () => T, keep: (result: T) => Iterable<Storage>): T;
   /** A new storage with the values converted (int32 conversion truncates toward zero). */
   cast(s: Storage, dtype: DType): Storage;
 

@@ -35,6 +35,10 @@ export class AdamW extends Optimizer {
     this.eps = opts.eps ?? 1e-8;
   }
 
+  override stateTensors(): Tensor[] {
+    return [...this.state.values()].flatMap((s) => [s.expAvg, s.expAvgSq]);
+  }
+
   protected update(p: Tensor, g: Tensor, lr: number, wd: number): void {
     const [b1, b2] = this.betas;
     noGrad(() => {

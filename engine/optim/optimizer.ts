@@ -68,6 +68,15 @@ export abstract class Optimizer {
     for (const g of this.groups) for (const p of g.params) p.grad = null;
   }
 
+  /**
+   * The tensors the optimizer carries from step to step (moments, momentum buffers). They are
+   * replaced by new tensors every step, so ask again after each `step()`; with the parameters they
+   * are what a training step wrapped in `tidy` must keep (engine/memory.ts).
+   */
+  stateTensors(): Tensor[] {
+    return [];
+  }
+
   /** Every parameter of every group, in order (the index is the key in state dicts). */
   allParams(): Tensor[] {
     return this.groups.flatMap((g) => g.params);

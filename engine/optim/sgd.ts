@@ -31,6 +31,10 @@ export class SGD extends Optimizer {
     this.nesterov = opts.nesterov ?? false;
   }
 
+  override stateTensors(): Tensor[] {
+    return [...this.buffers.values()];
+  }
+
   protected update(p: Tensor, grad: Tensor, lr: number, wd: number): void {
     noGrad(() => {
       let g = wd !== 0 ? grad.add(p.mul(wd)) : grad;

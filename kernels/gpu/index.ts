@@ -145,6 +145,11 @@ export class GpuBackend implements Backend {
     this.runner.dispose(this.s(s));
   }
 
+  /** Scoped disposal (the Backend hook behind engine/memory.ts): storage.ts's `tidy`. */
+  tidy<T>(fn: () => T, keep: (result: T) => Iterable<Storage>): T {
+    return tidy(fn, keep);
+  }
+
   cast(x: Storage, dtype: DType): Storage {
     const s = this.s(x);
     const out = this.alloc(dtype, s.size, [s]);

@@ -70,6 +70,8 @@ export class KernelRunner {
   readonly fallbacks: string[] = [];
   /** The pending asynchronous work, or null when the queue is idle (always null in sync modes). */
   private tail: Promise<void> | null = null;
+  /** Host-side storages with a write still queued (count): a synchronous read would see old numbers. */
+  private readonly hostWrites = new Map<GpuStorage, number>();
 
   constructor(
     readonly gpu: GpuInstance,
@@ -201,16 +203,31 @@ export class KernelRunner {
     out: GpuStorage, inputs: GpuStorage[], compute: (arrays: TypedArray[]) => TypedArray,
     done: (p: DevicePayload) => void,
   ): void {
-    this.schedule(() => then(all(inputs.map((s) => this.download(s))), (arrays) => {
-      const result = compute(arrays);
-      if (!out.onDevice) {
-        out.host = result;
-        return;
-      }
-      const f32 = toFloat32(result);
-      this.stats.uploads++;
-      return then(this.kernel(uploadSpec(out.size, [f32]))(f32), done);
-    }), (e) => { out.error = e; });
+    let queued = !out.onDevice; // until `out.host` holds the result
+    if (queued) this.hostWrites.set(out, (this.hostWrites.get(out) ?? 0) + 1);
+    const settle = (): void => {
+      if (!queued) return;
+      queued = false;
+      const n = this.hostWrites.get(out)! - 1;
+      if (n > 0) this.hostWrites.set(out, n);
+      else this.hostWrites.delete(out);
+    };
+    try {
+      this.schedule(() => then(all(inputs.map((s) => this.download(s))), (arrays) => {
+        const result = compute(arrays);
+        if (!out.onDevice) {
+          out.host = result;
+          settle();
+          return;
+        }
+        const f32 = toFloat32(result);
+        this.stats.uploads++;
+        return then(this.kernel(uploadSpec(out.size, [f32]))(f32), done);
+      }), (e) => { out.error = e; settle(); });
+    } catch (e) {
+      settle(); // thrown by a synchronous run (idle queue): nothing is left to wait for
+      throw e;
+    }
   }
 
   /** The contents of `s` as a new host array of its dtype, at the current point of the queue. */
@@ -222,9 +239,12 @@ export class KernelRunner {
     return then(downloadPayload(s.device, s.size), (f32) => convert(f32, s.dtype));
   }
 
-  /** Synchronous read; impossible while WebGPU work is pending. */
+  /**
+   * Synchronous read; while WebGPU work is pending, only of a host-side storage whose numbers are
+   * final (int32 targets, tiny constants: what loss functions check on the host).
+   */
   read(s: GpuStorage): TypedArray {
-    if (this.busy) throw asyncReadError(this.mode);
+    if (this.busy && (s.host === null || this.hostWrites.has(s))) throw asyncReadError(this.mode);
     const r = this.download(s);
     if (r instanceof Promise) {
       void r.catch(() => undefined);

@@ -44,12 +44,20 @@ export interface OpenPage {
   close(): Promise<void>;
 }
 
-/** Serve `script` in an empty HTML page on 127.0.0.1 and open it in headless Chromium. */
-export async function openPage(script: string, args: readonly string[] = CHROMIUM_ARGS): Promise<OpenPage> {
+/**
+ * Serve `script` in an empty HTML page on 127.0.0.1 and open it in headless Chromium. `files` are
+ * served too, by URL path (e.g. '/fixtures/train/mlp.safetensors'), for the page to `fetch`.
+ */
+export async function openPage(
+  script: string, args: readonly string[] = CHROMIUM_ARGS, files: ReadonlyMap<string, Uint8Array> = new Map(),
+): Promise<OpenPage> {
   const server = createServer((req, res) => {
     // Cross-origin isolation enables SharedArrayBuffer (gpu.js webasm threads) in the page.
     const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
-    if (req.url === '/page.js') {
+    const file = files.get(req.url ?? '');
+    if (file) {
+      res.writeHead(200, { ...headers, 'Content-Type': 'application/octet-stream' }).end(file);
+    } else if (req.url === '/page.js') {
       res.writeHead(200, { ...headers, 'Content-Type': 'text/javascript' }).end(script);
     } else if (req.url === '/' || req.url === '/index.html') {
       res.writeHead(200, { ...headers, 'Content-Type': 'text/html' })

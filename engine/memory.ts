@@ -1,0 +1,118 @@
+/**
+ * Explicit memory for devices that do not collect garbage (tfjs's `tidy` / `dispose`).
+ *
+ * On the CPU backends a tensor's numbers are a typed array and the garbage collector frees them.
+ * On the gpu.js backend they are a GL texture or a WebGPU buffer, which JavaScript's collector never
+ * frees: every intermediate of every step stays on the device until disposed. `tidy` frees them in
+ * bulk, `dispose` one at a time. Both go through the Backend interface (`Backend.tidy`,
+ * `Backend.dispose`), so they cost nothing and change nothing on backends without device memory.
+ *
+ * `tidy(fn, keep)` runs `fn` and frees every storage created inside it, except
+ *   - the storages of the tensors `fn` returns (a Tensor, or arrays / plain objects of them);
+ *   - the storages of the tensors in `keep`, and of their `.grad`s.
+ * And it frees what the `keep` tensors let go of inside `fn`: a storage that a `keep` tensor (or its
+ * grad) held on entry and no longer holds on exit. That is how a training step stays flat: the
+ * optimizer replaces every parameter's storage (`Tensor.assign`), every moment tensor and every grad,
+ * and the ones replaced are the previous step's, created outside this scope.
+ *
+ * In a training loop, keep the parameters and the optimizer state. The state tensors are new objects
+ * after every step (and do not exist before the first), so pass `keep` as a function: it is asked
+ * on entry and again on exit.
+ *
+ *     for (let step = 0; step < steps; step++) {
+ *       const loss = tidy(() => {
+ *         opt.zeroGrad();
+ *         const loss = crossEntropy(model.forward(x), y);
+ *         loss.backward();
+ *         opt.step();
+ *         return loss.detach();          // the graph's intermediates are freed, the value is not
+ *       }, () => [...model.parameters(), ...opt.stateTensors()]);
+ *       console.log((await loss.dataAsync())[0]);
+ *       dispose(loss);
+ *     }
+ *
+ * Rules that follow from this:
+ *   - `fn` must be synchronous (a Promise result throws); read values after the scope, with `await`.
+ *   - Run `backward()` inside the scope that built the graph: the intermediates it needs are freed
+ *     on exit.
+ *   - A tensor created outside the scope that shares a storage a `keep` tensor let go of is freed
+ *     with it (e.g. the state-dict tensor a parameter was loaded from: `assign` shares storage).
+ *   - Nested scopes hand what they keep to the enclosing scope.
+ *
+ * Not here: how a backend tracks its storages (kernels/gpu/storage.ts).
+ */
+import { getBackend, type Backend, type Storage } from '../kernels/backend.ts';
+import { Tensor } from './tensor.ts';
+
+/** What `tidy` looks through for tensors to keep: a Tensor, or arrays / plain objects of them. */
+export type TensorContainer =
+  | Tensor | number | string | boolean | null | undefined | void
+  | readonly TensorContainer[] | { readonly [key: string]: TensorContainer };
+
+/** Tensors that outlive a `tidy` scope; a function is asked on entry and on exit. */
+export type KeepList = readonly Tensor[] | (() => readonly Tensor[]);
+
+/**
+ * Run `fn`; on backends with scoped disposal (gpu.js), free every storage created inside it except
+ * those of the returned tensors and of `keep` (with their grads), and the storages `keep` tensors
+ * held on entry but replaced inside `fn`. Elsewhere, just run `fn`.
+ *
+ *     const y = tidy(() => x.mul(2).exp().sum());   // the product and the exp are freed; y is not
+ */
+export function tidy<T>(fn: () => T, keep: KeepList = []): T {
+  const keepList = typeof keep === 'function' ? keep : () => keep;
+  const entryKeep = keepList();
+  const backend = scopedBackend(entryKeep);
+  if (backend === null) {
+    const result = fn();
+    // The same contract on every backend, so a loop written on the CPU does not break on a GPU.
+    if (result instanceof Promise) throw new Error('tidy(fn): fn returned a Promise; tidy scopes must be synchronous');
+    return result;
+  }
+  const held = storagesOf(entryKeep);
+  let kept = new Set<Storage>();
+  const result = backend.tidy!(fn, (r) => {
+    kept = storagesOf([...tensorsIn(r), ...keepList()]);
+    return kept;
+  });
+  for (const s of held) if (!kept.has(s) && s.backend.tidy) s.backend.dispose(s);
+  return result;
+}
+
+/**
+ * Free the device memory of a tensor (and of tensors in arrays / plain objects) now. The tensor is
+ * unusable afterwards; so is any tensor sharing its storage (`reshape`, `detach`). Its `.grad` is
+ * left alone. A no-op on the CPU backends.
+ */
+export function dispose(x: TensorContainer): void {
+  for (const t of tensorsIn(x)) t.storage.backend.dispose(t.storage);
+}
+
+/** The backend whose scopes `tidy` opens: the active one, else the one holding the kept tensors. */
+function scopedBackend(keep: readonly Tensor[]): Backend | null {
+  const active = getBackend();
+  if (active.tidy) return active;
+  return keep.find((t) => t.storage.backend.tidy)?.storage.backend ?? null;
+}
+
+/** The storages of `tensors` and of their grads. */
+function storagesOf(tensors: Iterable<Tensor>): Set<Storage> {
+  const out = new Set<Storage>();
+  for (const t of tensors) {
+    out.add(t.storage);
+    if (t.grad !== null) out.add(t.grad.storage);
+  }
+  return out;
+}
+
+/** Tensors inside a value: itself, array elements, plain-object values (recursively, 8 levels). */
+function tensorsIn(v: unknown, depth = 0, out: Tensor[] = []): Tensor[] {
+  if (v instanceof Tensor) {
+    out.push(v);
+  } else if (depth < 8 && Array.isArray(v)) {
+    for (const x of v) tensorsIn(x, depth + 1, out);
+  } else if (depth < 8 && v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const x of Object.values(v)) tensorsIn(x, depth + 1, out);
+  }
+  return out;
+}
