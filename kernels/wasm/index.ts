@@ -1,0 +1,116 @@
+/**
+ * The fast CPU backend: the reference CPU backend with its hot float32 kernels replaced by
+ * WebAssembly SIMD code, and matmul spread over all cores by a worker pool.
+ *
+ * What it overrides, float32 only (everything else, and every float64 / int32 call, is the
+ * reference kernel, unchanged):
+ *   matmul   packed, register-tiled SIMD GEMM on every core   (matmul.ts, pack.ts, gemm.ts, pool.ts)
+ *   binary   add sub mul div maximum minimum, same shape or a bias / per-row broadcast (binary.ts)
+ *   unary    exp                                              (unary.ts)
+ *   reduce   sum over the last axis                           (reduce.ts)
+ * Storages are the reference's `CpuStorage` (plain typed arrays), so the two backends mix freely
+ * and every inherited kernel reads them as usual; the wasm kernels copy in and out of the shared
+ * wasm memory, which is O(n) against the O(n³) or transcendental work they save.
+ *
+ * Use: `const wasm = createWasmBackend(); if (wasm) setBackend(wasm);` (null where the engine
+ * lacks WebAssembly SIMD or SharedArrayBuffer; `wasmUnavailableReason()` says which).
+ * On Node the matmul uses `os.availableParallelism()` threads (the calling thread plus workers
+ * started at the first large matmul); in a browser it runs on the calling thread.
+ */
+import type { BinaryOp, MatmulArgs, ReduceOp, Storage, UnaryOp } from '../backend.ts';
+import { CpuBackend, dataOf } from '../cpu/index.ts';
+import { binaryF32 } from './binary.ts';
+import { PARALLEL_MIN_MACS, matmulF32, type Parallel } from './matmul.ts';
+import { createKernels, missingFeature, type WasmKernels } from './module.ts';
+import { createPool, defaultThreads } from './pool.ts';
+import { reduceF32 } from './reduce.ts';
+import { unaryF32 } from './unary.ts';
+
+/**
+ * Below this many elements the copies in and out of wasm memory cost about what the SIMD loop
+ * saves, so elementwise ops and sums stay with the reference (measured: `bench/kernels/elementwise.bench.ts`).
+ */
+const ELEMENTWISE_MIN = 256;
+
+export interface WasmBackendOptions {
+  /** Threads for matmul, the calling one included (default: the cores this process may use). */
+  threads?: number;
+  /** Smallest product (batch·m·n·k multiply-adds) that uses the other threads (default 144³). */
+  parallelMinMacs?: number;
+}
+
+export class WasmBackend extends CpuBackend {
+  override readonly name: string = 'wasm';
+  /** Threads a large matmul runs on (drops to 1 if worker threads turn out to be unavailable). */
+  threads: number;
+  readonly parallelMinMacs: number;
+  private pool: Parallel | null = null;
+
+  constructor(readonly kernels: WasmKernels, options: WasmBackendOptions = {}) {
+    super();
+    this.threads = Math.max(1, Math.floor(options.threads ?? defaultThreads()));
+    this.parallelMinMacs = options.parallelMinMacs ?? PARALLEL_MIN_MACS;
+  }
+
+  /** The worker pool, started at the first matmul large enough to use it. */
+  private parallel(macs: number): Parallel | null {
+    if (this.pool === null && this.threads > 1 && macs >= this.parallelMinMacs) {
+      this.pool = createPool(this.kernels, this.threads);
+      if (this.pool === null) this.threads = 1; // no workers here (or they failed to start: warned)
+    }
+    return this.pool;
+  }
+
+  override matmul(a: Storage, b: Storage, args: MatmulArgs): Storage {
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return super.matmul(a, b, args);
+    const macs = args.batch * args.m * args.n * args.k;
+    const out = matmulF32(this.kernels, this.parallel(macs), this.parallelMinMacs,
+      dataOf(a) as Float32Array, dataOf(b) as Float32Array, args);
+    return this.wrap(out, 'float32');
+  }
+
+  override binary(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[],
+    outShape: readonly number[]): Storage {
+    if (a.dtype === 'float32' && b.dtype === 'float32' && a.size + b.size >= ELEMENTWISE_MIN) {
+      const out = binaryF32(this.kernels, op, dataOf(a) as Float32Array, aStrides, dataOf(b) as Float32Array, bStrides, outShape);
+      if (out !== null) return this.wrap(out, 'float32');
+    }
+    return super.binary(op, a, aStrides, b, bStrides, outShape);
+  }
+
+  override unary(op: UnaryOp, x: Storage): Storage {
+    if (x.dtype === 'float32' && x.size >= ELEMENTWISE_MIN) {
+      const out = unaryF32(this.kernels, op, dataOf(x) as Float32Array);
+      if (out !== null) return this.wrap(out, 'float32');
+    }
+    return super.unary(op, x);
+  }
+
+  override reduce(op: ReduceOp, x: Storage, outer: number, inner: number): Storage {
+    if (x.dtype === 'float32' && x.size >= ELEMENTWISE_MIN) {
+      const out = reduceF32(this.kernels, op, dataOf(x) as Float32Array, outer, inner);
+      if (out !== null) return this.wrap(out, 'float32');
+    }
+    return super.reduce(op, x, outer, inner);
+  }
+}
+
+/** Why this engine cannot run the wasm backend, or null when it can. */
+export function wasmUnavailableReason(): string | null {
+  return missingFeature();
+}
+
+/**
+ * The wasm backend, or null (and `onUnavailable(reason)`) where WebAssembly SIMD or
+ * SharedArrayBuffer is missing. Each backend has its own wasm memory and thread pool.
+ */
+export function createWasmBackend(
+  options: WasmBackendOptions & { onUnavailable?: (reason: string) => void } = {},
+): WasmBackend | null {
+  const reason = missingFeature();
+  if (reason !== null) {
+    options.onUnavailable?.(reason);
+    return null;
+  }
+  return new WasmBackend(createKernels(), options);
+}

@@ -1,0 +1,117 @@
+/**
+ * The compiled WebAssembly kernels and the one shared memory they work in.
+ *
+ * What it does: assembles the module at first use (see `assembler.ts`; no build step), checks that
+ * the engine has what the kernels need (SIMD, shared memory, threads), instantiates it on the main
+ * thread over a `WebAssembly.Memory({ shared: true })`, and hands out scratch space in that memory.
+ * Worker threads (`pool.ts`) instantiate the same compiled `WebAssembly.Module` over the same memory.
+ * Each backend has its own memory (and pool): kernels of one memory must not run two jobs at once.
+ *
+ * What it does not: any arithmetic (that is `gemm.ts`, `pack.ts` and `elementwise.ts`), or threads.
+ *
+ * Memory map (bytes): [0, 64) pool control words, [64, 256) the current matmul job, [256, ...) a
+ * scratch heap that each kernel call lays out from the start (calls never overlap: the backend is
+ * synchronous and the workers only run inside a call).
+ */
+import { Module, f32x4, get, v128 } from './assembler.ts';
+import { addElementwise } from './elementwise.ts';
+import { addGemm, type GemmShape } from './gemm.ts';
+import { addPacking } from './pack.ts';
+
+export const CONTROL_BYTES = 0;
+export const JOB_BYTES = 64;
+export const HEAP_BYTES = 256;
+const PAGE = 65536;
+/** 2 GiB: addresses stay positive i32s, so the kernels can compare them with signed compares. */
+const MAX_PAGES = 32768;
+
+export interface WasmKernels {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  readonly exports: KernelExports;
+  readonly shape: GemmShape;
+  /** Grow the memory so that the heap holds at least `bytes`; returns the heap's first byte. */
+  reserve(bytes: number): number;
+}
+
+export interface KernelExports {
+  gemm_run(job: number): void;
+  /** `pack4_n`, `pack8_t`, ...: see `pack.ts`. */
+  [pack: `pack${string}`]: (src: number, ld: number, rows: number, depth: number, dst: number) => void;
+  /** `bin_add`, `bin_sub_r`, ...: see `elementwise.ts`. */
+  [binary: `bin_${string}`]: (a: number, b: number, out: number, rows: number, len: number, bSplat: number) => void;
+  exp(x: number, out: number, n: number): void;
+  sum_rows(x: number, out: number, outer: number, inner: number): void;
+}
+
+/** Can this engine run the kernels? Returns the reason when it cannot. */
+export function missingFeature(): string | null {
+  if (typeof WebAssembly !== 'object') return 'WebAssembly is not available';
+  if (typeof SharedArrayBuffer !== 'function') {
+    return 'SharedArrayBuffer is not available (a browser page needs cross-origin isolation)';
+  }
+  // The smallest module that uses a SIMD instruction: (func (result v128) v128.const 0).
+  const probe = new Module({ initial: 1, maximum: 1, shared: true });
+  probe.func('probe', [], [0x7b]).body = v128.const([0, 0, 0, 0]);
+  if (!WebAssembly.validate(probe.bytes())) return 'WebAssembly SIMD (or shared memory) is not supported';
+  return null;
+}
+
+/** Does the engine accept relaxed-SIMD fused multiply-add? (Node 22+; Node 20 needs a flag.) */
+export function hasRelaxedSimd(): boolean {
+  const probe = new Module({ initial: 1, maximum: 1, shared: true });
+  const f = probe.func('probe', [0x7b], [0x7b]);
+  f.body = f32x4.relaxedMadd(get(f.params[0]), get(f.params[0]), get(f.params[0]));
+  return WebAssembly.validate(probe.bytes());
+}
+
+/** Build and compile the module with the given tile shape (exported for the tuning benchmark). */
+export function compileKernels(shape: GemmShape): WebAssembly.Module {
+  const mod = new Module({ initial: 1, maximum: MAX_PAGES, shared: true });
+  addGemm(mod, shape);
+  addPacking(mod, [shape.mr, 4 * shape.nv]);
+  addElementwise(mod);
+  return new WebAssembly.Module(mod.bytes());
+}
+
+/**
+ * The default tile: 4 × 8, 8 accumulators + 2 B vectors + 1 splat + 1 product = 12 of x86's 16
+ * xmm registers. Measured single-threaded at 1024³ on this project's 2-core Xeon (Node 20, no FMA):
+ * 4×8 44 GFLOP/s, 2×16 43, 2×12 43, 4×12 40, 6×8 36, 4×16 36, 8×8 30 (the bigger tiles run out
+ * of registers once V8 adds its temporaries, and spill). Re-measure with `TILES=... npx tsx
+ * bench/kernels/matmul.bench.ts` on another machine.
+ */
+export function defaultShape(): GemmShape {
+  return { mr: 4, nv: 2, fma: hasRelaxedSimd() };
+}
+
+/** Instantiate compiled kernels over a fresh shared memory. */
+export function instantiate(module: WebAssembly.Module, shape: GemmShape): WasmKernels {
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const exports = instance.exports as unknown as KernelExports;
+  return {
+    module, memory, exports, shape,
+    reserve(bytes: number): number {
+      const need = HEAP_BYTES + bytes;
+      if (need > MAX_PAGES * PAGE) throw new RangeError(`wasm kernels: ${need} bytes do not fit in 2 GiB`);
+      const have = memory.buffer.byteLength;
+      if (need > have) memory.grow(Math.ceil((need - have) / PAGE));
+      return HEAP_BYTES;
+    },
+  };
+}
+
+let compiled: { module: WebAssembly.Module; shape: GemmShape } | null = null;
+
+/**
+ * Kernels over a new shared memory. The module is assembled and compiled once per process
+ * (a few milliseconds); each backend gets its own memory, so two backends never share a job slot.
+ */
+export function createKernels(): WasmKernels {
+  if (compiled === null) {
+    const shape = defaultShape();
+    compiled = { module: compileKernels(shape), shape };
+  }
+  return instantiate(compiled.module, compiled.shape);
+}
