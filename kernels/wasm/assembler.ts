@@ -157,6 +157,7 @@ export const f32x4 = {
   extractLane: (a: Code, lane: number): Code => [...a, ...simd(0x1f, lane)],
   /** Round to the nearest integer, ties to even. */
   nearest: simd1(0x6a),
+  neg: simd1(0xe1),
   add: simd2(0xe4), sub: simd2(0xe5), mul: simd2(0xe6), div: simd2(0xe7),
   min: simd2(0xe8), max: simd2(0xe9),
   /**

@@ -94,17 +94,24 @@ function expVector(f: Func, x: Code): Code {
   ];
 }
 
-function emitExp(f: Func): void {
+/** σ(x) = 1 / (1 + e^{-x}) on four lanes, with `expVector`'s clamping (so no NaN from inf / inf). */
+function sigmoidVector(f: Func, x: Code): Code {
+  const one = v128.const([1, 1, 1, 1]);
+  return f32x4.div(one, f32x4.add(one, expVector(f, f32x4.neg(x))));
+}
+
+/** out[i] = g(x[i]) for a four-lane function g: SIMD over the bulk, lane 0 for the 0-3 leftovers. */
+function emitMap(f: Func, g: (f: Func, x: Code) => Code): void {
   const [x, out, n] = f.params;
   const [i, vecEnd] = [f.local(ValType.i32), f.local(ValType.i32)];
   const at = (base: Local): Code => i32.add(get(base), i32.shl(get(i), i32.const(2)));
   f.body = [
     ...set(vecEnd, i32.and(get(n), i32.const(~3))),
     ...forRange(i, i32.const(0), get(vecEnd), i32.const(4),
-      v128.store(at(out), expVector(f, v128.load(at(x))))),
+      v128.store(at(out), g(f, v128.load(at(x))))),
     // The 0-3 leftovers: put each in lane 0 of a vector and use the same code.
     ...forRange(i, get(vecEnd), get(n), i32.const(1),
-      f32.store(at(out), f32x4.extractLane(expVector(f, f32x4.splat(f32.load(at(x)))), 0))),
+      f32.store(at(out), f32x4.extractLane(g(f, f32x4.splat(f32.load(at(x)))), 0))),
   ];
 }
 
@@ -145,6 +152,7 @@ export function addElementwise(mod: Module): void {
     emitBinary(mod.func(binaryName(op, false), [I, I, I, I, I, I]), op, false);
     if (op === 'sub' || op === 'div') emitBinary(mod.func(binaryName(op, true), [I, I, I, I, I, I]), op, true);
   }
-  emitExp(mod.func('exp', [I, I, I]));
+  emitMap(mod.func('exp', [I, I, I]), expVector);
+  emitMap(mod.func('sigmoid', [I, I, I]), sigmoidVector);
   emitSumRows(mod.func('sum_rows', [I, I, I, I]));
 }

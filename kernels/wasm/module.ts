@@ -41,6 +41,7 @@ export interface KernelExports {
   /** `bin_add`, `bin_sub_r`, ...: see `elementwise.ts`. */
   [binary: `bin_${string}`]: (a: number, b: number, out: number, rows: number, len: number, bSplat: number) => void;
   exp(x: number, out: number, n: number): void;
+  sigmoid(x: number, out: number, n: number): void;
   sum_rows(x: number, out: number, outer: number, inner: number): void;
 }
 

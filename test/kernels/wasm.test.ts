@@ -227,6 +227,28 @@ t.test('exp: accuracy over the float32 range and the edges', (tt) => {
   tt.end();
 });
 
+t.test('sigmoid: close to the reference over the float32 range and the edges', (tt) => {
+  for (const n of [257, 4099]) {
+    const x = uniform(n, -100, 100);
+    const edges = [0, -0, 1, -1, 20, -20, 88, -88, 89, -89, 1e-8, Infinity, -Infinity, NaN];
+    edges.forEach((v, i) => { x[i * 13 + 5] = v; });
+    const got = wasm.read(wasm.unary('sigmoid', wasm.fromArray(x, 'float32')));
+    const want = cpu.read(cpu.unary('sigmoid', cpu.fromArray(x, 'float32')));
+    let worst = 0, at = 0;
+    for (let i = 0; i < n; i++) {
+      if (Number.isNaN(want[i])) {
+        if (!Number.isNaN(got[i])) { worst = Infinity; at = i; }
+        continue;
+      }
+      // Relative error, with an absolute floor of 1e-30 for results that underflow (x < -88).
+      const err = Math.abs(got[i] - want[i]) / Math.max(Math.abs(want[i]), 1e-30);
+      if (!(err <= worst)) { worst = err; at = i; }
+    }
+    tt.ok(worst <= 1e-6, `n=${n}: worst relative error ${worst.toExponential(2)} at sigmoid(${x[at]}) = ${got[at]} vs ${want[at]}`);
+  }
+  tt.end();
+});
+
 // -- reduce: sum ---------------------------------------------------------------------------------
 
 t.test('sum over the last axis', (tt) => {
