@@ -80,3 +80,20 @@ export function writeResults(name: string, results: unknown): void {
   writeFileSync(`${path}.tmp`, `${body}\n`);
   renameSync(`${path}.tmp`, path);
 }
+
+/**
+ * Median seconds per call: `warmup` calls, then calls until at least `minSamples` and `minSeconds`
+ * (at most 50). For calls of 10 ms and up, where benchmark.js's cycles add nothing.
+ */
+export function medianSeconds(fn: () => void, minSamples = 5, minSeconds = 2, warmup = 1): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < minSamples || (performance.now() - start < minSeconds * 1000 && times.length < 50)) {
+    const t0 = performance.now();
+    fn();
+    times.push((performance.now() - t0) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1];
+}

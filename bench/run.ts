@@ -4,6 +4,7 @@
  *
  *   npm run bench                 core ops (matmul, softmax, layerNorm, a transformer block)
  *   npm run bench -- matmul       matmul 128-2048 vs tfjs-wasm, onnxruntime and PyTorch
+ *   npm run bench -- vit          ViT-B/16 block and image forward vs tfjs-wasm and PyTorch
  *   npm run bench -- all          every suite
  */
 import { spawnSync } from 'node:child_process';
@@ -15,6 +16,7 @@ const SUITES: Record<string, string> = {
   matmul: 'bench/kernels/matmul.bench.ts',
   gpu: 'bench/gpu/matmul.bench.ts',
   clip: 'bench/model/clip.bench.ts',
+  vit: 'bench/model/vit.bench.ts',
 };
 
 const root = fileURLToPath(new URL('..', import.meta.url));

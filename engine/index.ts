@@ -7,13 +7,16 @@
  *   const loss = tensor([[1, 2, 3]]).matmul(w).relu().sum();
  *   loss.backward();            // w.grad now holds dloss/dw
  *
- * Importing this module registers the reference CPU backend ("cpu") as the default. Faster
- * backends register themselves from their own entry points (see kernels/).
+ * Importing this module registers two backends: "wasm" (WebAssembly SIMD on every core, the
+ * default wherever it can run) and "cpu" (the reference loops, the default otherwise).
+ * `setBackend('cpu')` or `useDevice(...)` (kernels/select.ts) chooses another; gpu.js is there too.
  */
 import { registerBackend } from '../kernels/backend.ts';
 import { CpuBackend } from '../kernels/cpu/index.ts';
+import { createWasmBackend } from '../kernels/wasm/index.ts';
 
 registerBackend('cpu', () => new CpuBackend());
+registerBackend('wasm', () => createWasmBackend());
 
 export { getBackend, setBackend, registerBackend, backendNames } from '../kernels/backend.ts';
 export type { Backend, DType, Storage, TypedArray } from '../kernels/backend.ts';

@@ -136,11 +136,14 @@ export interface Backend {
 
 // -- the active backend ------------------------------------------------------------------------
 
-const registry = new Map<string, () => Backend>();
+const registry = new Map<string, () => Backend | null>();
 let active: Backend | null = null;
 
-/** Make a backend selectable by name (`setBackend('cpu')`). The factory runs on first use. */
-export function registerBackend(name: string, factory: () => Backend): void {
+/**
+ * Make a backend selectable by name (`setBackend('cpu')`). The factory runs on first use; it may
+ * return null where the backend cannot run (then `setBackend` names the backend as unavailable).
+ */
+export function registerBackend(name: string, factory: () => Backend | null): void {
   registry.set(name, factory);
 }
 
@@ -149,12 +152,24 @@ export function backendNames(): string[] {
   return [...registry.keys()];
 }
 
-/** Where new tensors are created. Ops run on the backend that owns their inputs. */
+/** Tried in this order when no backend was chosen: the fastest correct CPU path first. */
+const DEFAULT_ORDER = ['wasm', 'cpu'];
+
+/**
+ * Where new tensors are created. Ops run on the backend that owns their inputs. Until
+ * `setBackend` is called this is the first registered of DEFAULT_ORDER whose factory succeeds.
+ */
 export function getBackend(): Backend {
   if (active === null) {
-    const first = registry.get('cpu');
-    if (!first) throw new Error('no backend registered: import engine/index.ts (it registers "cpu")');
-    active = first();
+    for (const name of DEFAULT_ORDER) {
+      const factory = registry.get(name);
+      const backend = factory?.() ?? null;
+      if (backend !== null) {
+        active = backend;
+        break;
+      }
+    }
+    if (active === null) throw new Error('no backend registered: import engine/index.ts (it registers "cpu")');
   }
   return active;
 }
@@ -168,7 +183,9 @@ export function setBackend(nameOrBackend: string | Backend): Backend {
   if (!factory) {
     throw new Error(`unknown backend "${nameOrBackend}"; known: ${backendNames().join(', ')}`);
   }
-  active = factory();
+  const backend = factory();
+  if (backend === null) throw new Error(`backend "${nameOrBackend}" is not available in this environment`);
+  active = backend;
   return active;
 }
 
