@@ -29,7 +29,7 @@ export interface ShapesConfig {
 }
 
 export const SHAPES_DEFAULTS: ShapesConfig = {
-  steps: 600, batchSize: 32, imageSize: 32, testScenes: 600, lr: 3e-3, warmupSteps: 30, seed: 0,
+  steps: 1200, batchSize: 32, imageSize: 32, testScenes: 600, lr: 3e-3, warmupSteps: 50, seed: 0,
 };
 
 /** A ViT-"Tiny/8" for 32×32 images: 16 patches of 8×8, width 64, 2 blocks, one logit per class. */
