@@ -13,23 +13,15 @@
  */
 import t from 'tap';
 import { bundleForBrowser } from '../../tools/browser/bundle.ts';
-import {
-  chromiumAvailable, CHROMIUM_ARGS, CHROMIUM_PATH, openPage, type OpenPage,
-} from '../../tools/browser/page-server.ts';
+import { chromiumAvailable, CHROMIUM_PATH, openPage, type OpenPage } from '../../tools/browser/page-server.ts';
+import { modeAvailable, SHADER_MODES } from './modes.ts';
 import { SPEC_CASES } from '../kernels/spec-table.ts';
 import type { ShaderReport } from './page.ts';
 
 /** What page.ts puts on the page's global object. */
 interface PageApi {
   sptShaderSpec(mode: string): Promise<ShaderReport>;
-  sptUnavailable(mode: string): Promise<string | null>;
 }
-
-const MODES = [
-  { mode: 'webgl2', kernelClass: 'WebGL2Kernel', renderer: /SwiftShader|ANGLE|Mesa|NVIDIA|AMD|Intel|Apple/ },
-  { mode: 'webgl', kernelClass: 'WebGLKernel', renderer: /SwiftShader|ANGLE|Mesa|NVIDIA|AMD|Intel|Apple/ },
-  { mode: 'webgpu', kernelClass: 'WebGPUKernel', renderer: /^WebGPU \w+/ },
-] as const;
 
 if (!chromiumAvailable()) {
   t.plan(0, `${CHROMIUM_PATH} not found: install it with \`apt-get install -y chromium\` to run the shader tests`);
@@ -42,18 +34,11 @@ if (!chromiumAvailable()) {
     await opened?.close();
   });
 
-  for (const { mode, kernelClass, renderer } of MODES) {
+  for (const { mode, kernelClass, renderer } of SHADER_MODES) {
     t.test(`spec table in Chromium, gpu.js mode ${mode}`, async (t) => {
       const page = opened!.page;
       const logStart = opened!.logs.length;
-      const unavailable = await page.evaluate((m) => (globalThis as unknown as PageApi).sptUnavailable(m), mode);
-      if (unavailable !== null && mode === 'webgpu') {
-        // WebGPU depends on Chromium's build and flags; report it as a known gap rather than hide it.
-        t.fail('the spec table runs on WebGPU', { todo: `WebGPU cannot run in this Chromium: ${unavailable} (flags: ${CHROMIUM_ARGS.join(' ')})` });
-        return;
-      }
-      t.equal(unavailable, null, `${mode} is available`);
-      if (unavailable !== null) return;
+      if (!(await modeAvailable(t, page, mode, 'the spec table runs on WebGPU'))) return;
       const report = await page.evaluate((m) => (globalThis as unknown as PageApi).sptShaderSpec(m), mode);
       t.comment(report.description);
       t.comment(`page sees renderer: ${report.renderer}; ${report.results.length} cases in ${Math.round(report.ms)} ms`);

@@ -7,7 +7,7 @@
  * buffers after every step. The fixture's bytes come from the test's server (`fetch`).
  */
 import { setBackend } from '../../engine/index.ts';
-import { glRenderer, webgpuAdapterInfo } from '../../kernels/gpu/device.ts';
+import { pageRenderer, sptUnavailable } from './probe.ts';
 import { createGpuBackend, type GpuMode } from '../../kernels/gpu/index.ts';
 import { loadRun, replay } from '../helpers/train-replay.ts';
 
@@ -56,23 +56,6 @@ async function sptTrainingReplay(mode: GpuMode, runName: string, steps: number):
   };
   await gpu.destroy();
   return report;
-}
-
-/** Independent of gpu.js: a fresh context of the same kind, or the adapter WebGPU hands out. */
-async function pageRenderer(mode: string): Promise<string> {
-  if (mode === 'webgpu') return webgpuAdapterInfo();
-  const gl = document.createElement('canvas').getContext(mode === 'webgl' ? 'webgl' : 'webgl2') as WebGLRenderingContext | null;
-  return gl ? glRenderer(gl) : `no ${mode} context`;
-}
-
-/** null when `mode` can run in this page, else why not (asked without gpu.js). */
-async function sptUnavailable(mode: string): Promise<string | null> {
-  if (mode !== 'webgpu') {
-    return document.createElement('canvas').getContext(mode === 'webgl' ? 'webgl' : 'webgl2') ? null : `no ${mode} context`;
-  }
-  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return 'navigator.gpu is missing (WebGPU disabled, or not a secure context)';
-  return (await gpu.requestAdapter()) ? null : 'navigator.gpu.requestAdapter() returned null (no WebGPU adapter)';
 }
 
 Object.assign(globalThis, { sptTrainingReplay, sptUnavailable });

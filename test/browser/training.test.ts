@@ -19,26 +19,18 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { bundleForBrowser } from '../../tools/browser/bundle.ts';
-import {
-  chromiumAvailable, CHROMIUM_ARGS, CHROMIUM_PATH, openPage, type OpenPage,
-} from '../../tools/browser/page-server.ts';
+import { chromiumAvailable, CHROMIUM_ARGS, CHROMIUM_PATH, openPage, type OpenPage } from '../../tools/browser/page-server.ts';
+import { modeAvailable, SHADER_MODES } from './modes.ts';
 import type { TrainingReport } from './training-page.ts';
 
 /** What training-page.ts puts on the page's global object. */
 interface PageApi {
   sptTrainingReplay(mode: string, run: string, steps: number): Promise<TrainingReport>;
-  sptUnavailable(mode: string): Promise<string | null>;
 }
 
 const STEPS = 10;
 const RTOL = 1e-4;
 const RUNS = ['mlp', 'block'] as const;
-
-const MODES = [
-  { mode: 'webgl2', kernelClass: 'WebGL2Kernel', renderer: /SwiftShader|ANGLE|Mesa|NVIDIA|AMD|Intel|Apple/ },
-  { mode: 'webgl', kernelClass: 'WebGLKernel', renderer: /SwiftShader|ANGLE|Mesa|NVIDIA|AMD|Intel|Apple/ },
-  { mode: 'webgpu', kernelClass: 'WebGPUKernel', renderer: /^WebGPU \w+/ },
-] as const;
 
 if (!chromiumAvailable()) {
   t.plan(0, `${CHROMIUM_PATH} not found: install it with \`apt-get install -y chromium\` to run the training parity tests on the shader paths`);
@@ -55,18 +47,11 @@ if (!chromiumAvailable()) {
     await opened?.close();
   });
 
-  for (const { mode, kernelClass, renderer } of MODES) {
+  for (const { mode, kernelClass, renderer } of SHADER_MODES) {
     t.test(`${STEPS} training steps in Chromium, gpu.js mode ${mode}`, async (t) => {
       const page = opened!.page;
       const logStart = opened!.logs.length;
-      const unavailable = await page.evaluate((m) => (globalThis as unknown as PageApi).sptUnavailable(m), mode);
-      if (unavailable !== null && mode === 'webgpu') {
-        // WebGPU depends on Chromium's build and flags; report it as a known gap rather than hide it.
-        t.fail('the training replay runs on WebGPU', { todo: `WebGPU cannot run in this Chromium: ${unavailable} (flags: ${CHROMIUM_ARGS.join(' ')})` });
-        return;
-      }
-      t.equal(unavailable, null, `${mode} is available`);
-      if (unavailable !== null) return;
+      if (!(await modeAvailable(t, page, mode, 'the training replay runs on WebGPU'))) return;
       for (const run of RUNS) {
         const r = await page.evaluate(([m, n, s]) => (globalThis as unknown as PageApi).sptTrainingReplay(m, n, s), [mode, run, STEPS] as const);
         if (run === RUNS[0]) {

@@ -65,6 +65,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
+from common import half_like_clip, strip_debug_info, write_safetensors
+
 OUT = os.path.join('test', 'fixtures', 'clip')
 CFG = dict(embed_dim=32, image_resolution=64, vision_layers=2, vision_width=64, vision_heads=2, vision_patch_size=16,
            context_length=77, vocab_size=512, transformer_width=64, transformer_heads=1, transformer_layers=2)
@@ -201,22 +203,6 @@ def randomise_norms_and_biases(model):
                 m.out_proj.bias.copy_(0.02 * torch.randn_like(m.out_proj.bias))
 
 
-def convert_weights(model):
-    """clip/model.py convert_weights: conv, linear, attention weights and the projections to fp16."""
-    def convert(layer):
-        if isinstance(layer, (nn.Conv1d, nn.Conv2d, nn.Linear)):
-            layer.weight.data = layer.weight.data.half()
-            if layer.bias is not None:
-                layer.bias.data = layer.bias.data.half()
-        if isinstance(layer, nn.MultiheadAttention):
-            for name in ('in_proj_weight', 'in_proj_bias'):
-                getattr(layer, name).data = getattr(layer, name).data.half()
-        for name in ('text_projection', 'proj'):
-            if hasattr(layer, name) and isinstance(getattr(layer, name), torch.Tensor):
-                getattr(layer, name).data = getattr(layer, name).data.half()
-    model.apply(convert)
-
-
 def openai_keys(cfg):
     """The key set of an OpenAI ViT CLIP state dict (minus input_resolution/context_length/vocab_size)."""
     block = ['attn.in_proj_weight', 'attn.in_proj_bias', 'attn.out_proj.weight', 'attn.out_proj.bias',
@@ -232,34 +218,6 @@ def openai_keys(cfg):
 
 
 # --- files ----------------------------------------------------------------------------------------
-
-ST_DTYPES = {torch.float32: 'F32', torch.float16: 'F16', torch.int32: 'I32', torch.int64: 'I64', torch.uint8: 'U8'}
-
-
-def write_safetensors(path, tensors, metadata=None):
-    header, blobs, offset = {}, [], 0
-    if metadata:
-        header['__metadata__'] = metadata
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().cpu()
-        raw = t.numpy().tobytes() if t.dtype != torch.float16 else t.view(torch.int16).numpy().tobytes()
-        header[name] = {'dtype': ST_DTYPES[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    js = json.dumps(header, separators=(',', ':')).encode()
-    js += b' ' * (-len(js) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(js)) + js + b''.join(blobs))
-
-
-def strip_debug_info(path):
-    """Drop the code/*.debug_pkl source maps (torch.jit.load does not need them)."""
-    with zipfile.ZipFile(path) as z:
-        entries = [(info, z.read(info)) for info in z.infolist() if not info.filename.endswith('.debug_pkl')]
-    with zipfile.ZipFile(path, 'w') as z:
-        for info, data in entries:
-            z.writestr(info, data)
-
 
 def save_torchscript(model, path, expected_keys):
     torch.jit.save(torch.jit.script(model), path)
@@ -401,7 +359,7 @@ def main():
     write_safetensors(os.path.join(OUT, 'openai.safetensors'), sd, heads)
     save_torchscript(model, os.path.join(OUT, 'openai_fp32.pt'), keys)
     half = copy.deepcopy(model)
-    convert_weights(half)
+    half_like_clip(half)
     assert all(torch.equal(half.state_dict()[k].float(), v) for k, v in sd.items())  # rounding was exact
     for name in ('input_resolution', 'context_length', 'vocab_size'):  # as in OpenAI's .pt state dicts
         half.register_buffer(name, torch.tensor(CFG['image_resolution' if name == 'input_resolution' else name]))

@@ -4,6 +4,8 @@
                                               the `safetensors` package): u64 little-endian header
                                               length, JSON header padded with spaces to a multiple of 8,
                                               raw little-endian data, tensors in name order
+  half_like_clip(model)                       clip/model.py convert_weights: the fp16 parts of a CLIP .pt
+  strip_debug_info(path)                      drop a TorchScript zip's code/*.debug_pkl source maps
   Rng(name)                                   a torch generator seeded from a case name (crc32), so
                                               adding a case never changes the numbers of another
   OpFixture(family)                           one fixture file of op cases (see `case` below for the
@@ -14,9 +16,11 @@ Run with Debian's torch: /usr/bin/python3 (the PATH python has no torch).
 import json
 import os
 import struct
+import zipfile
 import zlib
 
 import torch
+import torch.nn as nn
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 
@@ -24,6 +28,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 _CODES = {
     torch.float32: ('F32', 'f'),
     torch.float64: ('F64', 'd'),
+    torch.float16: ('F16', 'e'),
     torch.int64: ('I64', 'q'),
     torch.int32: ('I32', 'i'),
     torch.uint8: ('U8', 'B'),
@@ -38,9 +43,9 @@ def safetensors_bytes(tensors, metadata=None):
     blobs, offset = [], 0
     for name in sorted(tensors):
         t = tensors[name].detach().cpu().contiguous()
-        code, fmt = _CODES[t.dtype]
-        flat = t.reshape(-1).tolist()  # float32 values come back as exactly representable doubles
-        raw = struct.pack('<%d%s' % (len(flat), fmt), *flat)
+        code, _ = _CODES[t.dtype]
+        # Raw little-endian bytes (numpy has no bfloat16, but every dtype here is one numpy knows).
+        raw = t.numpy().astype(t.numpy().dtype.newbyteorder('<'), copy=False).tobytes()
         header[name] = {'dtype': code, 'shape': list(t.shape), 'data_offsets': [offset, offset + len(raw)]}
         blobs.append(raw)
         offset += len(raw)
@@ -56,6 +61,31 @@ def write_safetensors(path, tensors, metadata=None):
     with open(tmp, 'wb') as f:
         f.write(safetensors_bytes(tensors, metadata))
     os.replace(tmp, path)
+
+
+def half_like_clip(model):
+    """clip/model.py convert_weights: conv, linear and attention weights and the projections to fp16."""
+    def convert(layer):
+        if isinstance(layer, (nn.Conv1d, nn.Conv2d, nn.Linear)):
+            layer.weight.data = layer.weight.data.half()
+            if layer.bias is not None:
+                layer.bias.data = layer.bias.data.half()
+        if isinstance(layer, nn.MultiheadAttention):
+            for name in ('in_proj_weight', 'in_proj_bias'):
+                getattr(layer, name).data = getattr(layer, name).data.half()
+        for name in ('text_projection', 'proj'):
+            if hasattr(layer, name) and isinstance(getattr(layer, name), torch.Tensor):
+                getattr(layer, name).data = getattr(layer, name).data.half()
+    model.apply(convert)
+
+
+def strip_debug_info(path):
+    """Drop the code/*.debug_pkl source maps of a TorchScript zip (torch.jit.load does not need them)."""
+    with zipfile.ZipFile(path) as z:
+        entries = [(info, z.read(info)) for info in z.infolist() if not info.filename.endswith('.debug_pkl')]
+    with zipfile.ZipFile(path, 'w') as z:
+        for info, data in entries:
+            z.writestr(info, data)
 
 
 def seed_of(name):

@@ -25,6 +25,8 @@ import zipfile
 import torch
 import torch.nn as nn
 
+from common import half_like_clip, strip_debug_info
+
 OUT = os.path.join('test', 'fixtures', 'io')
 
 
@@ -138,35 +140,10 @@ class TinyCLIP(nn.Module):
         return self.visual(image) * self.logit_scale.exp()
 
 
-def to_half_like_clip(m):
-    """clip/model.py convert_weights: conv, linear and attention weights and projections to fp16."""
-    def convert(layer):
-        if isinstance(layer, (nn.Conv2d, nn.Linear)):
-            layer.weight.data = layer.weight.data.half()
-            if layer.bias is not None:
-                layer.bias.data = layer.bias.data.half()
-        if isinstance(layer, nn.MultiheadAttention):
-            for name in ('in_proj_weight', 'in_proj_bias'):
-                getattr(layer, name).data = getattr(layer, name).data.half()
-        for name in ('text_projection', 'proj'):
-            if hasattr(layer, name) and isinstance(getattr(layer, name), torch.Tensor):
-                getattr(layer, name).data = getattr(layer, name).data.half()
-    m.apply(convert)
-
-
-def strip_debug_info(path):
-    """Drop the code/*.debug_pkl source maps (most of the file; torch.jit.load does not need them)."""
-    with zipfile.ZipFile(path) as z:
-        entries = [(info, z.read(info)) for info in z.infolist() if not info.filename.endswith('.debug_pkl')]
-    with zipfile.ZipFile(path, 'w') as z:
-        for info, data in entries:
-            z.writestr(info, data)
-
-
 def make_torchscript():
     torch.manual_seed(1)
     m = TinyCLIP()
-    to_half_like_clip(m)
+    half_like_clip(m)
     path = os.path.join(OUT, 'torchscript.pt')
     torch.jit.save(torch.jit.script(m), path)
     strip_debug_info(path)

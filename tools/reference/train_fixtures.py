@@ -10,36 +10,17 @@ test/fixtures/train/<name>.safetensors, so the TypeScript engine can replay the 
 
 Run with Debian's torch: /usr/bin/python3 tools/reference/train_fixtures.py
 """
-import json
 import math
 import os
-import struct
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from common import write_safetensors
+
 OUT = os.path.join(os.path.dirname(__file__), '..', '..', 'test', 'fixtures', 'train')
 STEPS = 20
-
-
-def save(path, tensors, metadata):
-    """Write a safetensors file by hand (no dependency on the safetensors package)."""
-    codes = {torch.float32: 'F32', torch.float64: 'F64', torch.int32: 'I32', torch.int64: 'I64'}
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().cpu()
-        raw = t.numpy().tobytes()
-        header[name] = {'dtype': codes[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    header['__metadata__'] = metadata
-    text = json.dumps(header, separators=(',', ':')).encode()
-    text += b' ' * (-len(text) % 8)
-    tmp = path + '.tmp'
-    with open(tmp, 'wb') as f:
-        f.write(struct.pack('<Q', len(text)) + text + b''.join(blobs))
-    os.replace(tmp, path)
 
 
 class MLP(nn.Module):
@@ -97,7 +78,7 @@ def run(name, model, x, y, lr, optimizer='adamw'):
     tensors = dict(init, x=x, y=y.to(torch.int32), losses=torch.tensor(losses, dtype=torch.float64))
     if norms:
         tensors['grad_norms'] = torch.tensor(norms, dtype=torch.float64)
-    save(os.path.join(OUT, f'{name}.safetensors'), tensors,
+    write_safetensors(os.path.join(OUT, f'{name}.safetensors'), tensors,
          {'steps': str(STEPS), 'optimizer': optimizer, 'lr': repr(lr), 'weight_decay': '0.01', 'betas': '0.9,0.999', 'eps': '1e-8'})
     print(f'{name}: loss {losses[0]:.5f} -> {losses[-1]:.5f}')
 
