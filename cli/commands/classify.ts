@@ -4,6 +4,7 @@
  * to stderr, so stdout holds only the results.
  */
 import { noGrad } from '../../engine/index.ts';
+import { useDevice } from '../../kernels/select.ts';
 import { clipPreprocess, describeConfig, l2normalize, loadClip } from '../../model/index.ts';
 import { UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -22,6 +23,7 @@ export const classify: Command = {
       { name: 'template', type: 'string', value: '"a photo of a {}."', repeat: true,
         help: 'prompt with {} where the label goes; several are averaged (default "a photo of a {}.")' },
       { name: 'top', type: 'string', value: '<k>', help: 'print only the k most likely labels' },
+      { name: 'device', type: 'string', value: '<name>', help: 'cpu, wasm, gpu or gpu:<mode> (default: SPT_DEVICE or the fastest CPU path)' },
     ],
     details: 'The image is resized (bicubic, shorter side), centre-cropped to the model\'s input size and\n' +
       'normalised as CLIP does. Probabilities are softmax(exp(logit_scale) · cosine similarity).\n' +
@@ -39,6 +41,7 @@ export const classify: Command = {
     const top = topArg === undefined ? labels.length : Number(topArg);
     if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer, got ${topArg}`);
 
+    useDevice(args.get('device'));
     const [imagePath] = args.positionals;
     const image = await readImage(imagePath);
     let t0 = performance.now();
