@@ -20,29 +20,13 @@ import { CpuBackend } from '../../kernels/cpu/index.ts';
 import { createGpuBackend, type GpuBackendOptions, type GpuMode } from '../../kernels/gpu/index.ts';
 import { bundleForBrowser } from '../../tools/browser/bundle.ts';
 import { chromiumAvailable, openPage } from '../../tools/browser/page-server.ts';
-import { randomMatrix, timeMatmul, type MatmulTiming } from './timing.ts';
+import { randomMatrix, timeMatmul, timeSizes, type MatmulTiming } from './timing.ts';
 
 const SIZES = (process.env.SIZES ?? '128,256,512,1024').split(',').map(Number);
 const BUDGET = Number(process.env.BUDGET ?? 4);
 const BROWSER = process.env.BROWSER !== '0' && chromiumAvailable();
 
 interface Column { label: string; detail: string; rows: MatmulTiming[] }
-
-/** Time `be` at every size, reusing the reference results for an error check; stop past BUDGET. */
-async function timeSizes(be: Backend, reference: Map<number, Float32Array>): Promise<MatmulTiming[]> {
-  const rows: MatmulTiming[] = [];
-  let over = false;
-  for (const n of SIZES) {
-    if (over) {
-      rows.push({ n, seconds: null, gflops: null });
-      continue;
-    }
-    const row = await timeMatmul(be, n, { reference: reference.get(n) });
-    rows.push(row);
-    over = (row.seconds ?? 0) * 8 > BUDGET;
-  }
-  return rows;
-}
 
 const load0 = loadavg()[0];
 console.log(`gpu.js matmul float32 n×n×n, median GFLOP/s (a call includes the readback). ${cpus()[0]?.model ?? '?'}, ` +
@@ -68,7 +52,7 @@ const nodeModes: [string, GpuMode, GpuBackendOptions][] = [
 for (const [label, mode, options] of nodeModes) {
   const be = createGpuBackend(mode, { ...options, log: false });
   const detail = await be.description;
-  columns.push({ label, detail, rows: await timeSizes(be, reference) });
+  columns.push({ label, detail, rows: await timeSizes(be, SIZES, BUDGET, reference) });
   await be.destroy();
 }
 

@@ -67,3 +67,25 @@ export async function timeMatmul(
   const seconds = times[times.length >> 1];
   return { n, seconds, gflops: (2 * n ** 3) / seconds / 1e9, maxAbsError };
 }
+
+/**
+ * Time `be` at each size in turn; once a call takes more than `budgetSeconds / 8` the next size
+ * (2n costs about 8 times more) would blow the budget, so the remaining sizes are reported as null.
+ * `reference` holds the reference results by size, for the error check.
+ */
+export async function timeSizes(
+  be: Backend, sizes: readonly number[], budgetSeconds: number, reference?: Map<number, Float32Array>,
+): Promise<MatmulTiming[]> {
+  const rows: MatmulTiming[] = [];
+  let over = false;
+  for (const n of sizes) {
+    if (over) {
+      rows.push({ n, seconds: null, gflops: null });
+      continue;
+    }
+    const row = await timeMatmul(be, n, { reference: reference?.get(n) });
+    rows.push(row);
+    over = (row.seconds ?? 0) * 8 > budgetSeconds;
+  }
+  return rows;
+}
