@@ -7,6 +7,16 @@
  * call stack), walks it in reverse, sums the gradients of tensors used more than once, and adds the
  * result into `.grad` of the leaves, as PyTorch does.
  *
+ * After a backward without `retainGraph`, each node it went through is *released*: its closure (and
+ * the tensors the closure saved) and its input links are dropped, and the tensor keeps a marker node
+ * instead. A later backward that reaches a released node throws, as PyTorch's "Trying to backward
+ * through the graph a second time" does, rather than treating the tensor as a leaf and silently
+ * stopping there.
+ *
+ * Each leaf's `.grad` is a Tensor object of its own: two leaves never share one (an `add` hands the
+ * same gradient to both inputs), so replacing one leaf's grad (clipping, `assign`) never changes
+ * another's. Storages are never mutated in place, so the objects may share numbers.
+ *
  * Not here: the arithmetic of any op (each op's backward lives in its own file under `ops/`).
  */
 import type { Tensor } from './tensor.ts';
@@ -17,6 +27,24 @@ export interface GradNode {
   readonly inputs: readonly Tensor[];
   /** Gradient of the loss with respect to each input, given the gradient w.r.t. the output. */
   readonly backward: (grad: Tensor) => readonly (Tensor | null)[];
+  /** True once a backward without `retainGraph` has freed this node (`inputs` is then empty). */
+  readonly released?: boolean;
+}
+
+/** What a node becomes after a backward that did not retain the graph. */
+function releasedNode(op: string): GradNode {
+  return {
+    op, inputs: [], released: true,
+    backward: () => { throw new Error(`internal: backward of released node "${op}"`); },
+  };
+}
+
+function secondBackwardError(op: string): Error {
+  return new Error(
+    `Trying to backward through the graph a second time (through "${op}"): its intermediate results were `
+    + 'freed by the first backward(). Pass { retainGraph: true } to the first backward() call if you need to '
+    + 'backward through the graph again (e.g. `a.backward({ retainGraph: true }); b.backward()`).',
+  );
 }
 
 let gradEnabled = true;
@@ -83,6 +111,7 @@ export function backward(root: Tensor, grad: Tensor, opts: BackwardOptions = {})
     throw new Error('backward() called on a tensor that does not require grad (was it made inside noGrad, or from leaves without requiresGrad?)');
   }
   const order = topologicalOrder(root);
+  for (const t of order) if (t.gradNode?.released) throw secondBackwardError(t.gradNode.op);
   const grads = new Map<Tensor, Tensor>([[root, grad]]);
   noGrad(() => {
     for (let i = order.length - 1; i >= 0; i--) {
@@ -92,8 +121,9 @@ export function backward(root: Tensor, grad: Tensor, opts: BackwardOptions = {})
       if (g === undefined) continue;
       const node = t.gradNode;
       if (node === null) {
-        // A leaf: accumulate, as repeated backward calls do in PyTorch.
-        t.grad = t.grad === null ? g : t.grad.add(g);
+        // A leaf: accumulate, as repeated backward calls do in PyTorch. A fresh Tensor object over
+        // the (immutable) storage, so that no two leaves, and no leaf and the caller, share one.
+        t.grad = t.grad === null ? g.detach() : t.grad.add(g);
         continue;
       }
       const inputGrads = node.backward(g);
@@ -106,7 +136,7 @@ export function backward(root: Tensor, grad: Tensor, opts: BackwardOptions = {})
         const prev = grads.get(input);
         grads.set(input, prev === undefined ? gi : prev.add(gi));
       });
-      if (!opts.retainGraph) t.gradNode = null;
+      if (!opts.retainGraph) t.gradNode = releasedNode(node.op);
     }
   });
 }

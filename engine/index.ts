@@ -27,7 +27,7 @@ export {
   randn, rand, uniform, normal, randint, truncNormal,
   type TensorOptions, type RandomOptions, type NestedArray,
 } from './creation.ts';
-export { manualSeed, Generator, defaultGenerator } from './rng.ts';
+export { manualSeed, Generator, defaultGenerator, type GeneratorState } from './rng.ts';
 export { cat, stack, chunk, pad, slice } from './ops/slice.ts';
 export { where, clamp, eq, ne, lt, le, gt, ge } from './ops/where.ts';
 export { add, sub, mul, div, pow, maximum, minimum } from './ops/binary.ts';

@@ -5,7 +5,14 @@
  * arithmetic (`Math.imul`, shifts) is exact in every JS engine, and doubles are built from 53 random
  * bits, so `manualSeed(s)` reproduces runs bit for bit. It does not reproduce PyTorch's numbers:
  * tests that compare with PyTorch load the initial weights from a fixture instead.
+ *
+ * `stateDict()` / `loadStateDict()` save and restore a generator exactly (its four state words and
+ * the spare Box-Muller normal) as JSON-friendly data, for checkpoints: a resumed run draws the same
+ * dropout masks and augmentations as an uninterrupted one.
  */
+
+/** A generator's state as plain JSON data: the xoshiro128** words and the pending normal, if any. */
+export type GeneratorState = { readonly s: readonly number[]; readonly spare: number | null };
 
 export class Generator {
   private s = new Uint32Array(4);
@@ -70,7 +77,28 @@ export class Generator {
     return low + Math.floor(this.random() * (high - low));
   }
 
-  /** Snapshot of the state, for exact resume. */
+  /** The state, for exact resume: `{ s: [4 uint32 words], spare: number | null }` (JSON-safe). */
+  stateDict(): GeneratorState {
+    return { s: [...this.s], spare: this.spare };
+  }
+
+  /** Restore what `stateDict()` returned (checked: four uint32 words, not all zero; a finite spare or null). */
+  loadStateDict(state: unknown): void {
+    const where = 'Generator.loadStateDict';
+    if (state === null || typeof state !== 'object') throw new Error(`${where}: expected { s, spare }, got ${String(state)}`);
+    const { s, spare } = state as { s?: unknown; spare?: unknown };
+    if (!Array.isArray(s) || s.length !== 4 || !s.every((w) => Number.isInteger(w) && w >= 0 && w < 2 ** 32)) {
+      throw new Error(`${where}: "s" must be 4 unsigned 32-bit integers, got ${JSON.stringify(s)}`);
+    }
+    if (s.every((w) => w === 0)) throw new Error(`${where}: an all-zero state is not a valid xoshiro128** state`);
+    if (spare !== null && (typeof spare !== 'number' || !Number.isFinite(spare))) {
+      throw new Error(`${where}: "spare" must be a finite number or null, got ${JSON.stringify(spare)}`);
+    }
+    this.s.set(s as number[]);
+    this.spare = spare;
+  }
+
+  /** Snapshot of the state as 5 numbers (the spare normal is NaN when there is none), for exact resume. */
   getState(): number[] {
     return [...this.s, this.spare ?? NaN];
   }

@@ -11,7 +11,7 @@
  */
 import { backward, isGradEnabled, type BackwardOptions, type GradNode } from './autograd.ts';
 import { getBackend, sizeOf, type DType, type Storage, type TypedArray } from '../kernels/backend.ts';
-import { fmtShape } from './shape.ts';
+import { fmtShape, shapesEqual } from './shape.ts';
 import * as U from './ops/unary.ts';
 import * as B from './ops/binary.ts';
 import * as W from './ops/where.ts';
@@ -77,19 +77,32 @@ export class Tensor {
   }
 
   // -- autograd -----------------------------------------------------------------------------------
-  /** Accumulate d(this)/d(leaf) into every leaf's `.grad`. `grad` defaults to 1 for a scalar. */
-  backward(grad?: Tensor | number, opts?: BackwardOptions): void {
+  /**
+   * Accumulate d(this)/d(leaf) into every leaf's `.grad`. `grad` defaults to 1 for a one-element
+   * tensor (a loss) and must otherwise have exactly this tensor's shape (as in PyTorch). The options
+   * may come first, as a PyTorch user writes them: `loss.backward({ retainGraph: true })`.
+   */
+  backward(grad?: Tensor | number | BackwardOptions, opts?: BackwardOptions): void {
+    if (grad !== undefined && !(grad instanceof Tensor) && typeof grad !== 'number') {
+      if (opts !== undefined) throw new Error('backward(options, options): pass the options once, as the first or the second argument');
+      opts = grad;
+      grad = undefined;
+    }
+    const options = checkBackwardOptions(opts);
     let g: Tensor;
     if (grad instanceof Tensor) {
-      if (grad.size !== this.size) throw new Error(`backward: gradient of shape ${fmtShape(grad.shape)} does not match tensor shape ${fmtShape(this.shape)}`);
-      g = grad.to(this.dtype).reshape(this.shape);
+      if (!shapesEqual(grad.shape, this.shape)) {
+        throw new Error(`backward: gradient of shape ${fmtShape(grad.shape)} does not match tensor shape ${fmtShape(this.shape)} (the shapes must be equal, not only the sizes)`);
+      }
+      g = grad.to(this.dtype);
     } else {
+      if (grad !== undefined && !Number.isFinite(grad)) throw new Error(`backward: the gradient must be a tensor or a finite number, got ${grad}`);
       if (grad === undefined && this.size !== 1) {
         throw new Error(`backward() without a gradient needs a one-element tensor (a loss), got shape ${fmtShape(this.shape)}`);
       }
       g = new Tensor(this.storage.backend.full(this.size, grad ?? 1, this.dtype), this.shape);
     }
-    backward(this, g, opts);
+    backward(this, g, options);
   }
   /** The same numbers, cut off from the graph. */
   detach(): Tensor { return new Tensor(this.storage, this.shape); }
@@ -158,7 +171,10 @@ export class Tensor {
   // -- reductions -----------------------------------------------------------------------------
   sum(dim?: number | number[], keepdim = false): Tensor { return R.sum(this, dim, keepdim); }
   mean(dim?: number | number[], keepdim = false): Tensor { return ST.mean(this, dim, keepdim); }
-  /** Max over `dim` (all dims when omitted). The gradient flows to the first maximal element. */
+  /**
+   * Max over `dim` (all dims when omitted or `[]`). Gradient as torch: over one dim it flows to the
+   * index argmax returns (the first maximum); over all dims or a list of dims it is split evenly between ties.
+   */
   max(dim?: number | number[], keepdim = false): Tensor { return R.max(this, dim, keepdim); }
   min(dim?: number | number[], keepdim = false): Tensor { return R.max(U.neg(this), dim, keepdim).neg(); }
   argmax(dim?: number, keepdim = false): Tensor { return R.argmax(this, dim, keepdim); }
@@ -191,6 +207,19 @@ export class Tensor {
   matmul(o: Tensor): Tensor { return MM.matmul(this, o); }
   gather(dim: number, index: Tensor): Tensor { return G.gather(this, dim, index); }
   indexSelect(dim: number, index: Tensor): Tensor { return G.indexSelect(this, dim, index); }
+}
+
+/** Options of `backward`, checked: a plain object with known keys only (a typo must not pass). */
+function checkBackwardOptions(opts: unknown): BackwardOptions {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw new Error(`backward: options must be an object like { retainGraph: true }, got ${String(opts)}`);
+  }
+  for (const [key, value] of Object.entries(opts)) {
+    if (key !== 'retainGraph') throw new Error(`backward: unknown option "${key}" (known: retainGraph)`);
+    if (value !== undefined && typeof value !== 'boolean') throw new Error(`backward: retainGraph must be a boolean, got ${String(value)}`);
+  }
+  return opts as BackwardOptions;
 }
 
 /**

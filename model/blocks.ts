@@ -18,8 +18,8 @@
  *
  * Glossary: B batch, N tokens, D width, H heads, d head width (D / H).
  */
-import { linear, normal, quickGelu, scaledDotProductAttention, zeros, type Tensor } from '../engine/index.ts';
-import { LayerNorm, Linear, Module, ModuleList, Parameter } from '../engine/nn/index.ts';
+import { linear, quickGelu, scaledDotProductAttention, zeros, type Tensor } from '../engine/index.ts';
+import { initNormal, LayerNorm, Linear, Module, ModuleList, Parameter } from '../engine/nn/index.ts';
 
 /** torch.nn.MultiheadAttention, self-attention only, with its parameter names. */
 export class MultiheadAttention extends Module {
@@ -33,7 +33,7 @@ export class MultiheadAttention extends Module {
     if (!Number.isInteger(numHeads) || numHeads < 1 || embedDim % numHeads !== 0) {
       throw new Error(`MultiheadAttention: width ${embedDim} cannot be split into ${numHeads} heads`);
     }
-    this.in_proj_weight = new Parameter(normal([3 * embedDim, embedDim], 0, embedDim ** -0.5));
+    this.in_proj_weight = new Parameter(initNormal([3 * embedDim, embedDim], 0, embedDim ** -0.5));
     this.in_proj_bias = new Parameter(zeros([3 * embedDim]));
     this.out_proj = new Linear(embedDim, embedDim);
   }

@@ -17,8 +17,8 @@
  * Glossary: B batch (sequences), L context length (77), T tokens kept, D width, E output width,
  *   V vocabulary size.
  */
-import { causalMask, noGrad, normal, tensor, Tensor } from '../engine/index.ts';
-import { Embedding, LayerNorm, Module, Parameter } from '../engine/nn/index.ts';
+import { causalMask, noGrad, tensor, Tensor } from '../engine/index.ts';
+import { Embedding, initNormal, LayerNorm, Module, Parameter } from '../engine/nn/index.ts';
 import { Transformer } from './blocks.ts';
 
 export interface TextConfig {
@@ -55,10 +55,10 @@ export function createTextParts(config: TextConfig): TextParts {
   noGrad(() => token_embedding.weight.assign(token_embedding.weight.mul(0.02))); // N(0, 1) -> N(0, 0.02)
   return {
     token_embedding,
-    positional_embedding: new Parameter(normal([contextLength, width], 0, 0.01)),
+    positional_embedding: new Parameter(initNormal([contextLength, width], 0, 0.01)),
     transformer: new Transformer(width, layers, heads),
     ln_final: new LayerNorm(width),
-    text_projection: new Parameter(normal([width, outputDim], 0, width ** -0.5)),
+    text_projection: new Parameter(initNormal([width, outputDim], 0, width ** -0.5)),
   };
 }
 

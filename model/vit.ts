@@ -16,8 +16,8 @@
  * Glossary: B batch, C colour channels (3), P patch side, gh x gw patch grid, N = gh·gw patches,
  *   D width, E output (joint embedding) width, g stored grid side.
  */
-import { cat, linear, normal, type Tensor } from '../engine/index.ts';
-import { LayerNorm, Module, Parameter } from '../engine/nn/index.ts';
+import { cat, linear, type Tensor } from '../engine/index.ts';
+import { initNormal, LayerNorm, Module, Parameter } from '../engine/nn/index.ts';
 import { Transformer } from './blocks.ts';
 import { resize2d } from './interpolate.ts';
 
@@ -54,7 +54,7 @@ export class PatchConv extends Module {
   constructor(readonly inChannels: number, readonly width: number, readonly patchSize: number) {
     super();
     const bound = 1 / Math.sqrt(inChannels * patchSize * patchSize); // ≈ torch's Conv2d default scale
-    this.weight = new Parameter(normal([width, inChannels, patchSize, patchSize], 0, bound / Math.sqrt(3)));
+    this.weight = new Parameter(initNormal([width, inChannels, patchSize, patchSize], 0, bound / Math.sqrt(3)));
   }
 
   /** images [B, C, H, W] -> patch tokens [B, gh·gw, D] in row-major grid order, like conv1(x).flatten(2). */
@@ -93,12 +93,12 @@ export class VisionTransformer extends Module {
     if (!Number.isInteger(g)) throw new Error(`ViT: imageSize ${imageSize} is not a multiple of patchSize ${patchSize}`);
     const scale = width ** -0.5; // clip/model.py: scale = width ** -0.5 for the three tables below
     this.conv1 = new PatchConv(3, width, patchSize);
-    this.class_embedding = new Parameter(normal([width], 0, scale));
-    this.positional_embedding = new Parameter(normal([g * g + 1, width], 0, scale));
+    this.class_embedding = new Parameter(initNormal([width], 0, scale));
+    this.positional_embedding = new Parameter(initNormal([g * g + 1, width], 0, scale));
     this.ln_pre = new LayerNorm(width);
     this.transformer = new Transformer(width, layers, heads);
     this.ln_post = new LayerNorm(width);
-    this.proj = new Parameter(normal([width, outputDim], 0, scale));
+    this.proj = new Parameter(initNormal([width, outputDim], 0, scale));
   }
 
   /** Side g of the square grid the positional table was trained on (14 for 224 / 16). */

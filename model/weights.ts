@@ -25,6 +25,7 @@
  * Glossary: D tower width, E embedding width (shapes of the projections).
  */
 import { tensor } from '../engine/index.ts';
+import { skipInit } from '../engine/nn/index.ts';
 import { parseSafetensors, serializeSafetensors, toFloat32, type RawTensor } from '../engine/io/safetensors.ts';
 import { readTorchArchive } from '../engine/io/torchscript.ts';
 import { CLIP, inferClipConfig, parseClipConfig, type CLIPConfig, type HeadHints } from './clip.ts';
@@ -194,9 +195,12 @@ function transpose2d(t: RawTensor, key: string, source: string): RawTensor {
 // ---------------------------------------------------------------------------------------------
 // Building and saving
 
-/** A CLIP with the checkpoint's weights. Shape mismatches, missing and unexpected keys all throw. */
+/**
+ * A CLIP with the checkpoint's weights. Shape mismatches, missing and unexpected keys all throw.
+ * Built under `skipInit`: no random initial weights are drawn, since the strict load replaces them all.
+ */
 export function clipFromCheckpoint(ckpt: ClipCheckpoint, source = '<checkpoint>'): CLIP {
-  const model = new CLIP(ckpt.config);
+  const model = skipInit(() => new CLIP(ckpt.config));
   const dict = new Map([...ckpt.tensors].map(([k, t]) => [k, tensor(t.data as Float32Array, t.shape)]));
   try {
     model.loadStateDict(dict);

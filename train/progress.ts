@@ -12,6 +12,8 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
   /** In non-TTY mode, print every `every` steps (default total/10). */
   every?: number;
+  /** Steps already done when the bar starts (a resumed run): the rate and ETA count only new ones. */
+  initial?: number;
 }
 
 export class Progress {
@@ -31,7 +33,7 @@ export class Progress {
     if (!this.tty && step % this.every !== 0 && step !== this.opts.total) return;
     const { total, label = '' } = this.opts;
     const elapsed = (Date.now() - this.start) / 1000;
-    const rate = step / Math.max(elapsed, 1e-9);
+    const rate = (step - (this.opts.initial ?? 0)) / Math.max(elapsed, 1e-9);
     const eta = (total - step) / Math.max(rate, 1e-9);
     const width = 24;
     const filled = Math.round((width * step) / total);

@@ -1,12 +1,14 @@
 /**
  * Standard layers with PyTorch's parameter names, shapes and default initialisation:
  * Linear (weight [out, in]), LayerNorm, Embedding, Dropout, and the containers ModuleList and
- * Sequential. Each forward is one call into `functional/`.
+ * Sequential. Each forward is one call into `functional/`. Random initial values come from
+ * `init.ts`, so that `skipInit(() => new Model())` builds without drawing them.
  */
-import { normal, ones, uniform, zeros } from '../creation.ts';
+import { ones, zeros } from '../creation.ts';
 import { dropout, layerNorm, linear } from '../functional/layers.ts';
 import { embedding } from '../ops/gather.ts';
 import type { Tensor } from '../tensor.ts';
+import { initNormal, initUniform } from './init.ts';
 import { Module, Parameter } from './module.ts';
 
 /** Anything with a tensor-to-tensor forward. */
@@ -22,8 +24,8 @@ export class Linear extends Module implements Layer {
   constructor(readonly inFeatures: number, readonly outFeatures: number, bias = true) {
     super();
     const bound = 1 / Math.sqrt(inFeatures);
-    this.weight = new Parameter(uniform([outFeatures, inFeatures], -bound, bound));
-    this.bias = bias ? new Parameter(uniform([outFeatures], -bound, bound)) : null;
+    this.weight = new Parameter(initUniform([outFeatures, inFeatures], -bound, bound));
+    this.bias = bias ? new Parameter(initUniform([outFeatures], -bound, bound)) : null;
   }
 
   forward(x: Tensor): Tensor {
@@ -54,7 +56,7 @@ export class Embedding extends Module {
   /** PyTorch's init: N(0, 1). */
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number) {
     super();
-    this.weight = new Parameter(normal([numEmbeddings, embeddingDim]));
+    this.weight = new Parameter(initNormal([numEmbeddings, embeddingDim]));
   }
 
   /** ids (int32, any shape) → [...ids.shape, D]. */

@@ -5,6 +5,7 @@
  * Backward: the gradient has the broadcast output shape, so each input's gradient is summed back
  * over the axes it was broadcast along (`unbroadcast`).
  * A plain number operand takes the tensor's dtype and needs no gradient.
+ * `div` is true division, as torch's `/`: int32 / int32 gives float32 (an IoU from integer counts).
  */
 import type { BinaryOp, DType, Storage } from '../../kernels/backend.ts';
 import { broadcastShapes, broadcastStrides, shapesEqual } from '../shape.ts';
@@ -73,7 +74,8 @@ function tieSplit(aWins: Tensor, tie: Tensor, g: Tensor): [Tensor, Tensor] {
 }
 
 function binaryOp(op: keyof typeof GRADS, x: Operand, y: Operand): Tensor {
-  const [a, b] = operands(x, y);
+  let [a, b] = operands(x, y);
+  if (op === 'div' && a.dtype === 'int32') [a, b] = [a.to('float32'), b.to('float32')];
   const { storage, shape } = rawBinary(op, a, b);
   const out: Tensor = fromOp(storage, shape, op, [a, b], (g) => {
     const [ga, gb] = GRADS[op](a, b, out, g);

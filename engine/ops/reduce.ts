@@ -5,9 +5,14 @@
  * reduced dims to the end (a permute copy, skipped when they already are last), reduces, then
  * reshapes to the kept dims (with 1s in place of reduced dims when `keepdim`).
  *
+ * `dim` omitted or an empty list `[]` reduces every dim, as torch.sum(x, dim=[]) does.
+ *
  * sum backward: broadcast the gradient back over the reduced dims.
- * max backward: the gradient goes to the single position argmax picked (the first maximum),
- * scattered there with the scatter-add kernel.
+ * max backward, as torch:
+ *   - over one dim (`x.max(1)`, torch.max(x, dim)): the gradient goes to the single position argmax
+ *     picked (the first maximum), scattered there with the scatter-add kernel;
+ *   - over all dims or a list of dims (`x.max()`, torch.amax(x, dims)): split evenly between the
+ *     elements equal to the maximum (a tie of two gets half each).
  */
 import { normDim, normDims, sizeOf } from '../shape.ts';
 import { fromOp, Tensor } from '../tensor.ts';
@@ -23,8 +28,13 @@ interface Plan {
   perm: number[];
 }
 
+/** The dims a reduction over `dim` reduces, sorted: every dim for undefined or `[]` (as torch). */
+export function reducedDims(dim: number | readonly number[] | undefined, ndim: number): number[] {
+  return normDims(Array.isArray(dim) && dim.length === 0 ? undefined : dim, ndim);
+}
+
 function plan(x: Tensor, dim: number | readonly number[] | undefined): Plan {
-  const dims = normDims(dim, x.ndim);
+  const dims = reducedDims(dim, x.ndim);
   const kept = [...Array(x.ndim).keys()].filter((d) => !dims.includes(d));
   const perm = [...kept, ...dims];
   const moved = perm.every((p, i) => p === i) ? x : x.permute(perm);
@@ -46,7 +56,13 @@ export function max(x: Tensor, dim?: number | readonly number[], keepdim = false
   const p = plan(x, dim);
   const backend = x.storage.backend;
   const storage = backend.reduce('max', p.moved.storage, p.outer, p.inner);
-  return fromOp(storage, keepdim ? p.keepdimShape : p.keptShape, 'max', [x], (g) => {
+  const out: Tensor = fromOp(storage, keepdim ? p.keepdimShape : p.keptShape, 'max', [x], (g) => {
+    if (typeof dim !== 'number') {
+      // Even split between ties: mask of the maxima / how many there are, times the gradient.
+      const tie = x.eq(out.detach().reshape(p.keepdimShape));
+      const share = tie.div(tie.sum(dim as number[] | undefined, true));
+      return [share.mul(g.reshape(p.keepdimShape))];
+    }
     const idx = backend.reduce('argmax', p.moved.storage, p.outer, p.inner);
     // [outer, 1, 1] gradients scattered into [outer, inner, 1] at the argmax positions.
     const scattered = backend.scatterAdd(g.storage, p.outer, p.inner, 1, idx, 1, [1, 0, 0]);
@@ -54,6 +70,7 @@ export function max(x: Tensor, dim?: number | readonly number[], keepdim = false
     const inverse = p.perm.map((_, i) => p.perm.indexOf(i));
     return [new Tensor(scattered, movedShape).permute(inverse)];
   });
+  return out;
 }
 
 /** Index of the first maximum along `dim` (over the flattened tensor when dim is omitted); int32. */

@@ -9,6 +9,7 @@
 import { noGrad } from '../autograd.ts';
 import type { Tensor } from '../tensor.ts';
 import { Optimizer, type ParamGroup } from './optimizer.ts';
+import { asArray, asNumber, stateTensorFor, type StateObject } from './state.ts';
 
 export interface AdamWOptions {
   lr: number;
@@ -25,8 +26,8 @@ export interface AdamState {
 }
 
 export class AdamW extends Optimizer {
-  readonly betas: [number, number];
-  readonly eps: number;
+  betas: [number, number];
+  eps: number;
   readonly state = new Map<Tensor, AdamState>();
 
   constructor(params: Tensor[] | ParamGroup[], opts: AdamWOptions) {
@@ -37,6 +38,38 @@ export class AdamW extends Optimizer {
 
   override stateTensors(): Tensor[] {
     return [...this.state.values()].flatMap((s) => [s.expAvg, s.expAvgSq]);
+  }
+
+  protected readonly typeName = 'AdamW';
+
+  protected hyperParams(): StateObject {
+    return { betas: [...this.betas], eps: this.eps };
+  }
+
+  protected parseHyperParams(h: StateObject, where: string): () => void {
+    const b = asArray(h.betas, `${where}.betas`);
+    if (b.length !== 2) throw new Error(`${where}.betas: expected two numbers, got ${b.length}`);
+    const betas: [number, number] = [asNumber(b[0], `${where}.betas[0]`), asNumber(b[1], `${where}.betas[1]`)];
+    const eps = asNumber(h.eps, `${where}.eps`);
+    return () => { this.betas = betas; this.eps = eps; };
+  }
+
+  protected paramState(p: Tensor): StateObject | null {
+    const s = this.state.get(p);
+    return s === undefined ? null : { step: s.step, expAvg: s.expAvg, expAvgSq: s.expAvgSq };
+  }
+
+  protected parseParamState(p: Tensor, saved: StateObject, where: string): () => void {
+    const s: AdamState = {
+      step: asNumber(saved.step, `${where}.step`),
+      expAvg: stateTensorFor(saved.expAvg, p, `${where}.expAvg`),
+      expAvgSq: stateTensorFor(saved.expAvgSq, p, `${where}.expAvgSq`),
+    };
+    return () => { this.state.set(p, s); };
+  }
+
+  protected clearState(): void {
+    this.state.clear();
   }
 
   protected update(p: Tensor, g: Tensor, lr: number, wd: number): void {

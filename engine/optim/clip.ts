@@ -1,19 +1,31 @@
 /**
- * Gradient clipping by global norm, as torch.nn.utils.clip_grad_norm_:
- *   total = √(Σ over all grads of Σ g²);  every grad ← grad · min(1, maxNorm / (total + 1e-6))
- * Returns the total norm before clipping (useful to log).
+ * Gradient clipping by global norm, as torch.nn.utils.clip_grad_norm_ (norm_type 2):
+ *   total = ‖(‖g₁‖, ‖g₂‖, ...)‖ = √(Σ over all grads of Σ g²)
+ *   coef  = min(1, maxNorm / (total + 1e-6));   every grad ← grad · coef
+ * Everything stays on the device: one norm per gradient, one add chain of their squares, the
+ * coefficient computed there too (in the gradients' dtype, as torch does), and a single read of the
+ * total at the end, which is returned (useful to log). Like torch, the gradients are always
+ * multiplied by the clamped coefficient (by exactly 1 when the norm is within `maxNorm`).
+ *
+ * Each clipped gradient is a new tensor; the parameters' `.grad` are replaced, never shared.
  */
 import { noGrad } from '../autograd.ts';
+import { norm } from '../functional/stats.ts';
+import { div } from '../ops/binary.ts';
 import type { Tensor } from '../tensor.ts';
 
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   return noGrad(() => {
-    const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
-    let sq = 0;
-    for (const g of grads) sq += g.mul(g).sum().item();
-    const total = Math.sqrt(sq);
-    const coef = Math.min(1, maxNorm / (total + 1e-6));
-    if (coef < 1) for (const p of params) if (p.grad) p.grad = p.grad.mul(coef);
-    return total;
+    const withGrad = params.filter((p) => p.grad !== null);
+    if (withGrad.length === 0) return 0;
+    let sq: Tensor | null = null;
+    for (const p of withGrad) {
+      const n = norm(p.grad!);
+      sq = sq === null ? n.mul(n) : sq.add(n.mul(n));
+    }
+    const total = sq!.sqrt(); // [] on the device
+    const coef = div(maxNorm, total.add(1e-6)).clamp(null, 1);
+    for (const p of withGrad) p.grad = p.grad!.mul(coef);
+    return total.item();
   });
 }

@@ -5,8 +5,20 @@
  *
  *   effective lr of a group           = optimizer.lr · group.lrMult
  *   effective weight decay of a group = optimizer.weightDecay · group.decayMult
+ *
+ * `stateDict()` / `loadStateDict()` save and restore everything a resumed run needs, as
+ * torch.optim.Optimizer.state_dict does: parameters are referred to by their index in
+ * `allParams()` (the same model built the same way gives the same order), and the tree holds
+ *   { type, lr, weightDecay, stepCount, hyper: {betas, eps | momentum, ...},
+ *     paramGroups: [{ name, lrMult, decayMult, lr, weightDecay, params: [index...] }],
+ *     state: { [index]: { step, expAvg, expAvgSq } | { momentumBuffer } } }
+ * (a group's `lr` and `weightDecay` are the effective values at save time, for people reading the
+ * file; the multipliers are what is restored). The state tensors are the optimizer's own (never
+ * mutated in place, replaced every step), so the tree is a snapshot; save it before the next step
+ * where a `tidy` scope frees replaced state (gpu.js).
  */
 import type { Tensor } from '../tensor.ts';
+import { asArray, asNumber, asObject, asString, type StateObject, type StateTree } from './state.ts';
 
 export interface ParamGroup {
   params: Tensor[];
@@ -81,4 +93,88 @@ export abstract class Optimizer {
   allParams(): Tensor[] {
     return this.groups.flatMap((g) => g.params);
   }
+
+  /** Everything needed to resume: hyperparameters, group settings, step counts, per-parameter state. */
+  stateDict(): StateObject {
+    const state: Record<string, StateTree> = {};
+    this.allParams().forEach((p, i) => {
+      const s = this.paramState(p);
+      if (s !== null) state[String(i)] = s;
+    });
+    let index = 0;
+    return {
+      type: this.typeName,
+      lr: this.lr,
+      weightDecay: this.weightDecay,
+      stepCount: this.stepCount,
+      hyper: this.hyperParams(),
+      paramGroups: this.groups.map((g) => ({
+        name: g.name, lrMult: g.lrMult, decayMult: g.decayMult,
+        lr: this.lr * g.lrMult, weightDecay: this.weightDecay * g.decayMult,
+        params: g.params.map(() => index++),
+      })),
+      state,
+    };
+  }
+
+  /**
+   * Restore what `stateDict()` saved, into an optimizer over the same parameters (same groups, same
+   * order, same shapes). Checks everything before changing anything; errors name the entry.
+   */
+  loadStateDict(dict: StateTree): void {
+    const type = this.typeName;
+    const where = `${type}.loadStateDict`;
+    const sd = asObject(dict, where);
+    const savedType = asString(sd.type, `${where}: "type"`);
+    if (savedType !== type) throw new Error(`${where}: the state dict is from a ${savedType} optimizer, not ${type}`);
+    const groups = asArray(sd.paramGroups, `${where}: "paramGroups"`).map((g, i) => asObject(g, `${where}: paramGroups[${i}]`));
+    if (groups.length !== this.groups.length) {
+      throw new Error(`${where}: the state dict has ${groups.length} parameter groups, this optimizer ${this.groups.length}`);
+    }
+    const settings = groups.map((g, i) => {
+      const at = `${where}: paramGroups[${i}]`;
+      const n = asArray(g.params, `${at}.params`).length;
+      if (n !== this.groups[i].params.length) {
+        throw new Error(`${at} ("${this.groups[i].name}") has ${n} parameters in the state dict, ${this.groups[i].params.length} here`);
+      }
+      return { lrMult: asNumber(g.lrMult, `${at}.lrMult`), decayMult: asNumber(g.decayMult, `${at}.decayMult`) };
+    });
+    const lr = asNumber(sd.lr, `${where}: "lr"`);
+    const weightDecay = asNumber(sd.weightDecay, `${where}: "weightDecay"`);
+    const stepCount = asNumber(sd.stepCount, `${where}: "stepCount"`);
+    const hyper = asObject(sd.hyper, `${where}: "hyper"`);
+    const saved = asObject(sd.state, `${where}: "state"`);
+    const params = this.allParams();
+    for (const key of Object.keys(saved)) {
+      const i = Number(key);
+      if (!Number.isInteger(i) || i < 0 || i >= params.length) {
+        throw new Error(`${where}: state for parameter "${key}", but there are ${params.length} parameters`);
+      }
+    }
+    // Parse every entry first (this throws on a bad one), then commit.
+    const perParam = params.map((p, i) => (Object.hasOwn(saved, String(i))
+      ? this.parseParamState(p, asObject(saved[String(i)], `${where}: state.${i}`), `${where}: state.${i}`)
+      : null));
+    const commitHyper = this.parseHyperParams(hyper, `${where}: hyper`);
+    commitHyper();
+    this.lr = lr;
+    this.weightDecay = weightDecay;
+    this.stepCount = stepCount;
+    settings.forEach((s, i) => Object.assign(this.groups[i], s));
+    this.clearState();
+    params.forEach((p, i) => { if (perParam[i] !== null) perParam[i]!(); });
+  }
+
+  /** The optimizer's name in state dicts ("AdamW", "SGD"); a literal, since bundlers rename classes. */
+  protected abstract readonly typeName: string;
+  /** Hyperparameters of the update rule (betas, eps, momentum, ...), for the state dict. */
+  protected abstract hyperParams(): StateObject;
+  /** Check saved hyperparameters (throw on a missing or mistyped entry); return a function that sets them. */
+  protected abstract parseHyperParams(hyper: StateObject, where: string): () => void;
+  /** The state of one parameter (null when it has none yet). */
+  protected abstract paramState(p: Tensor): StateObject | null;
+  /** Check one parameter's saved state; return a function that installs it. */
+  protected abstract parseParamState(p: Tensor, saved: StateObject, where: string): () => void;
+  /** Forget all per-parameter state. */
+  protected abstract clearState(): void;
 }

@@ -6,7 +6,7 @@ naming). The `op` and `args` of a case are the engine's names and arguments (PyT
 two agree); each test file maps them to an engine call, and a case whose op it does not know fails.
 
 Inputs avoid the points where the reference and the engine may legitimately disagree: no ties for
-max / argmax (except the explicit maximum/minimum tie case), no zeros for relu / abs / sign-dependent
+max / argmax (except the explicit tie cases: maximum/minimum, max/min over all, a list or one dim), no zeros for relu / abs / sign-dependent
 gradients, positive inputs for log, sqrt and the base of pow.
 
 Run with Debian's torch:  /usr/bin/python3 tools/reference/ops_fixtures.py  (or `npm run fixtures`)
@@ -115,6 +115,11 @@ def binary():
         a, b = r.randn([3, 4]), r.randn([3, 4])
         b[1] = a[1]
         ff.case(f'{op}_ties', op, [a, b], BINARY[op])
+    # True division: int / int gives a float32 result in torch (an IoU from integer counts).
+    r = Rng('binary.div.int')
+    ff.case('div_int', 'div', [r.ints([3, 4], -7, 8), r.ints([3, 4], 1, 6)], torch.div)
+    ff.case('div_int_scalar_right', 'div', [r.ints([3, 4], -7, 8)], lambda a: torch.div(a, 2),
+            args={'scalar': 2, 'side': 'right'})
     return ff
 
 
@@ -194,6 +199,21 @@ def reduce_family():
     r = Rng('reduce.argmax.perm')
     ff.case('argmax_perm', 'argmax', [r.distinct([4, 3])], lambda x: torch.argmax(x, dim=1), args={'dim': 1, 'keepdim': False},
             grad=[], perm={0: [1, 0]})
+    # dim=[] reduces every dim (torch.sum(x, dim=[]) == x.sum()).
+    r = Rng('reduce.sum.empty')
+    ff.case('sum_empty_dims', 'sum', [r.randn([2, 3])], lambda x: x.sum(dim=[]), args={'dim': [], 'keepdim': False})
+    ff.case('sum_empty_dims_keep', 'sum', [r.randn([2, 3])], lambda x: x.sum(dim=[], keepdim=True),
+            args={'dim': [], 'keepdim': True})
+    # Ties: a full max / min (and amax over a list of dims) splits the gradient evenly between the
+    # tied elements; over one dim (torch.max(x, dim)) it goes to the index returned, the first one.
+    for op, full, amax in (('max', torch.max, torch.amax), ('min', torch.min, torch.amin)):
+        r = Rng(f'reduce.{op}.ties')
+        x = r.ints([2, 3, 4], -1, 2).double()  # values in {-1, 0, 1}: ties everywhere
+        ff.case(f'{op}_ties_all', op, [x], lambda x, full=full: full(x), args={'dim': None, 'keepdim': False})
+        ff.case(f'{op}_ties_d02', op, [x], lambda x, amax=amax: amax(x, dim=(0, 2)), args={'dim': [0, 2], 'keepdim': False})
+        ff.case(f'{op}_ties_d1', op, [x], lambda x, full=full: full(x, dim=1).values, args={'dim': 1, 'keepdim': False})
+        ff.case(f'{op}_ties_dneg1_keep', op, [x], lambda x, full=full: full(x, dim=-1, keepdim=True).values,
+                args={'dim': -1, 'keepdim': True})
     return ff
 
 
@@ -221,6 +241,15 @@ def stats_family():
         ff.case(f'norm_{tag}', 'norm', [r.randn([2, 3, 4])],
                 lambda x, dim=dim, keep=keep: torch.linalg.vector_norm(x, 2, dim=all_dims(x, dim), keepdim=keep),
                 args={'dim': dim, 'keepdim': keep})
+    # At a zero vector torch's norm gradient is 0 (not the NaN of d√s/ds · 2x = ∞ · 0).
+    r = Rng('stats.norm.zero')
+    x = r.randn([3, 4])
+    x[1] = 0.0
+    ff.case('norm_zero_row', 'norm', [x], lambda x: torch.linalg.vector_norm(x, 2, dim=(-1,)), args={'dim': -1, 'keepdim': False})
+    ff.case('norm_zero_all', 'norm', [torch.zeros(2, 3, dtype=torch.float64)],
+            lambda x: torch.linalg.vector_norm(x, 2), args={'dim': None, 'keepdim': False})
+    r = Rng('stats.mean.empty')
+    ff.case('mean_empty_dims', 'mean', [r.randn([2, 3])], lambda x: x.mean(dim=[]), args={'dim': [], 'keepdim': False})
     return ff
 
 

@@ -44,3 +44,23 @@ t.test('var with correction 1 of one element per group is not finite, as in PyTo
   t.ok(v.toArray().every((x) => !Number.isFinite(x)));
   t.end();
 });
+
+t.test('norm: the gradient at a zero vector is 0 (torch), not NaN; the norm itself is gradchecked above', (t) => {
+  const x = E.tensor([[0, 0, 0], [3, 4, 0]], undefined, { dtype: 'float64', requiresGrad: true });
+  const n = E.norm(x, 1);
+  t.same(n.toArray(), [0, 5]);
+  n.sum().backward();
+  t.same(x.grad?.toArray(), [0, 0, 0, 0.6, 0.8, 0]);
+  const z = E.zeros([4], { requiresGrad: true });
+  z.norm().backward();
+  t.same(z.grad?.toArray(), [0, 0, 0, 0]);
+  t.end();
+});
+
+t.test('mean and var over an empty dim list reduce every dim, as torch', (t) => {
+  const x = E.tensor([[1, 2], [3, 6]], undefined, { dtype: 'float64' });
+  t.same(E.mean(x, []).toArray(), [3]);
+  t.same(E.mean(x, [], true).shape, [1, 1]);
+  t.same(E.variance(x, [], false, 0).toArray(), [3.5]);
+  t.end();
+});

@@ -61,6 +61,17 @@ t.test('dtypes: number operands take the tensor dtype, mixed dtypes promote', (t
   t.end();
 });
 
+t.test('div is true division: int32 / int32 gives float32, as torch', (t) => {
+  const inter = E.tensor([3, 0, 7], [3], { dtype: 'int32' });
+  const union = E.tensor([4, 5, 7], [3], { dtype: 'int32' });
+  const iou = E.div(inter, union);
+  t.equal(iou.dtype, 'float32');
+  t.same(iou.toArray(), [0.75, 0, 1]);
+  t.same(inter.div(2).toArray(), [1.5, 0, 3.5]);
+  t.equal(E.add(inter, union).dtype, 'int32', 'the other ops keep int32');
+  t.end();
+});
+
 t.test('errors', (t) => {
   const a = E.zeros([2, 3]), b = E.zeros([4]);
   t.throws(() => E.add(a, b), /\[2,\s?3\].*\[4\]/, 'broadcast mismatch names both shapes');

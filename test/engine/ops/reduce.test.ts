@@ -56,10 +56,31 @@ t.test('gradcheck: one dim, several dims, all dims, keepdim, negative dims, perm
   t.end();
 });
 
-t.test('max: the gradient goes to the first maximum only on ties (documented engine behaviour)', (t) => {
+t.test('max / min ties: split evenly over all dims or a list of dims, to the returned index over one dim', (t) => {
   const x = E.tensor([1, 3, 3, 2], [4], { dtype: 'float64', requiresGrad: true });
   x.max().backward();
-  t.same(x.grad?.toArray(), [0, 1, 0, 0]);
+  t.same(x.grad?.toArray(), [0, 0.5, 0.5, 0], 'full max: half each (torch.max(x))');
+  x.zeroGrad();
+  x.max(0).backward();
+  t.same(x.grad?.toArray(), [0, 1, 0, 0], 'max over dim 0: the first maximum (torch.max(x, 0))');
+  const y = E.tensor([[2, 0, 2], [2, 1, 0]], undefined, { dtype: 'float64', requiresGrad: true });
+  y.min().backward();
+  t.same(y.grad?.toArray(), [0, 0.5, 0, 0, 0, 0.5], 'full min: half each');
+  y.zeroGrad();
+  y.max([0, 1]).backward();
+  t.same(y.grad?.toArray(), [1 / 3, 0, 1 / 3, 1 / 3, 0, 0], 'amax over a list of dims: a third each');
+  t.end();
+});
+
+t.test('sum over an empty dim list reduces every dim, as torch.sum(x, dim=[])', (t) => {
+  const x = E.tensor([[1, 2, 3], [4, 5, 6]], undefined, { dtype: 'float64', requiresGrad: true });
+  const s = x.sum([]);
+  t.same(s.shape, []);
+  t.same(s.toArray(), [21]);
+  t.same(x.sum([], true).shape, [1, 1]);
+  s.backward();
+  t.same(x.grad?.toArray(), [1, 1, 1, 1, 1, 1]);
+  t.same(x.max([]).toArray(), [6]);
   t.end();
 });
 
