@@ -3,8 +3,12 @@
  * memory and JIT state do not colour the next. With no name, runs the core op suite.
  *
  *   npm run bench                 core ops (matmul, softmax, layerNorm, a transformer block)
+ *   npm run bench -- toarray      Tensor.toArray() of 1M floats vs Array.from
  *   npm run bench -- matmul       matmul 128-2048 vs tfjs-wasm, onnxruntime and PyTorch
  *   npm run bench -- vit          ViT-B/16 block and image forward vs tfjs-wasm and PyTorch
+ *   npm run bench -- fft          rfft2 / irfft2 on the SPT shapes: fft.js vs DFT-matmul vs torch.fft
+ *   npm run bench -- sptseg       SPT-SEG ViT-B/16 forward at 512x512 vs PyTorch, with peak memory
+ *   npm run bench -- sptseg-train one SPT-SEG ViT-B/16 training step at 512x512, batch 1
  *   npm run bench -- all          every suite
  */
 import { spawnSync } from 'node:child_process';
@@ -13,10 +17,14 @@ import { fileURLToPath } from 'node:url';
 
 const SUITES: Record<string, string> = {
   core: 'bench/engine/core.bench.ts',
+  toarray: 'bench/engine/toarray.bench.ts',
   matmul: 'bench/kernels/matmul.bench.ts',
   gpu: 'bench/gpu/matmul.bench.ts',
   clip: 'bench/model/clip.bench.ts',
   vit: 'bench/model/vit.bench.ts',
+  fft: 'bench/engine/fft.bench.ts',
+  sptseg: 'bench/model/sptseg.bench.ts',
+  'sptseg-train': 'bench/model/sptseg-train.bench.ts',
 };
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -8,15 +8,24 @@
  * arguments against the command's spec, runs it, and turns errors into messages and exit codes
  * (0 ok, 1 failure, 2 usage error).
  */
-import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { formatHelp, parseArgs, UsageError } from './args.ts';
 import { consoleIO, type CliIO, type Command } from './command.ts';
 import { classify } from './commands/classify.ts';
 import { convert } from './commands/convert.ts';
 import { demo } from './commands/demo.ts';
+import { data } from './commands/data.ts';
+import { pretrainCommand } from './commands/pretrain.ts';
+import { info } from './commands/info.ts';
+import { segment } from './commands/segment.ts';
+import { trainCommand } from './commands/train.ts';
+import { evalCommand } from './commands/eval.ts';
+import { exportCommand } from './commands/export.ts';
+import { importCommand } from './commands/import.ts';
 
 const PROGRAM = 'spt-seg';
-export const COMMANDS: readonly Command[] = [convert, classify, demo];
+export const COMMANDS: readonly Command[] = [convert, classify, demo, data, pretrainCommand, trainCommand, evalCommand, segment, info, exportCommand, importCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length));
@@ -61,6 +70,20 @@ export async function main(argv: readonly string[], io: CliIO = consoleIO): Prom
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/**
+ * True when this file is the program node was started with. Compared as real paths: through an npm
+ * bin link (npx, `npm i -g`) argv[1] is the link (node_modules/.bin/spt-seg), not this file.
+ */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false; // argv[1] names no file (node -e, a REPL): not started as the program
+  }
+}
+
+if (isEntryPoint()) {
   process.exitCode = await main(process.argv.slice(2));
 }

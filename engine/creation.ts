@@ -1,8 +1,12 @@
 /**
  * Making tensors: from data, constant fills, ranges, and random draws from the seeded generator.
- * Numbers are produced on the host and uploaded once to the current backend (`getBackend()`).
+ * Numbers are produced on the host and uploaded once, to the backend the options name:
+ *   { like: x }           x's backend (how a composite makes a constant beside its input)
+ *   { device: 'cpu' }     a device name or a Backend (engine/device.ts)
+ *   neither               the active backend (`useDevice` / `getBackend()`)
  */
-import { getBackend, sizeOf, type DType } from '../kernels/backend.ts';
+import { getBackend, sizeOf, type Backend, type DType, type TypedArray } from '../kernels/backend.ts';
+import { device } from './device.ts';
 import { defaultGenerator, type Generator } from './rng.ts';
 import { fmtShape } from './shape.ts';
 import { Tensor } from './tensor.ts';
@@ -10,6 +14,24 @@ import { Tensor } from './tensor.ts';
 export interface TensorOptions {
   dtype?: DType;
   requiresGrad?: boolean;
+  /** Create on this tensor's backend (its dtype is not implied: pass `dtype` too if wanted). */
+  like?: Tensor;
+  /** Create on this device (a name such as 'cpu' or 'gpu:cpu', or a Backend). */
+  device?: string | Backend;
+}
+
+/** The backend `opts` asks for: `like`'s, else `device`, else the active one. */
+export function backendFor(opts: TensorOptions): Backend {
+  if (opts.like !== undefined && opts.device !== undefined) {
+    const want = device(opts.device);
+    if (want !== opts.like.storage.backend) {
+      throw new Error(`tensor options: like (on "${opts.like.storage.backend.name}") and device "${want.name}" disagree`);
+    }
+    return want;
+  }
+  if (opts.like !== undefined) return opts.like.storage.backend;
+  if (opts.device !== undefined) return device(opts.device);
+  return getBackend();
 }
 
 export interface RandomOptions extends TensorOptions {
@@ -24,7 +46,7 @@ function make(values: ArrayLike<number>, shape: readonly number[], opts: TensorO
   if (sizeOf(shape) !== values.length) {
     throw new Error(`tensor: ${values.length} values cannot have shape ${fmtShape(shape)}`);
   }
-  const t = new Tensor(getBackend().fromArray(values, dtype), shape);
+  const t = new Tensor(backendFor(opts).fromArray(values, dtype), shape);
   if (opts.requiresGrad) t.requiresGrad_();
   return t;
 }
@@ -53,16 +75,33 @@ export function tensor(data: NestedArray | ArrayLike<number>, shape?: readonly n
   return make(flat, shape ?? inferred, opts);
 }
 
+/**
+ * A tensor over `data` itself where the backend can hold host memory (cpu, wasm) and `opts.dtype`
+ * is absent or the array's own, as torch.as_tensor shares a NumPy array's memory: no copy, and
+ * writes through the tensor change `data`. Otherwise (a GPU backend, another dtype) one copy, as
+ * `tensor()` makes. For loading checkpoints: every weight becomes a view into the file's bytes.
+ */
+export function asTensor(data: TypedArray, shape: readonly number[] = [data.length], opts: TensorOptions = {}): Tensor {
+  const own: DType = data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : 'int32';
+  const backend = backendFor(opts);
+  if (backend.adopt === undefined || (opts.dtype ?? own) !== own) return make(data, shape, opts);
+  if (sizeOf(shape) !== data.length) throw new Error(`asTensor: ${data.length} values cannot have shape ${fmtShape(shape)}`);
+  const t = new Tensor(backend.adopt(data), shape);
+  if (opts.requiresGrad) t.requiresGrad_();
+  return t;
+}
+
 export function full(shape: readonly number[], value: number, opts: TensorOptions = {}): Tensor {
-  const t = new Tensor(getBackend().full(sizeOf(shape), value, opts.dtype ?? 'float32'), shape);
+  const t = new Tensor(backendFor(opts).full(sizeOf(shape), value, opts.dtype ?? 'float32'), shape);
   if (opts.requiresGrad) t.requiresGrad_();
   return t;
 }
 
 export const zeros = (shape: readonly number[], opts: TensorOptions = {}) => full(shape, 0, opts);
 export const ones = (shape: readonly number[], opts: TensorOptions = {}) => full(shape, 1, opts);
-export const zerosLike = (x: Tensor, opts: TensorOptions = {}) => full(x.shape, 0, { dtype: x.dtype, ...opts });
-export const onesLike = (x: Tensor, opts: TensorOptions = {}) => full(x.shape, 1, { dtype: x.dtype, ...opts });
+/** Zeros (ones) of x's shape and dtype, on x's backend (as torch.zeros_like keeps the device). */
+export const zerosLike = (x: Tensor, opts: TensorOptions = {}) => full(x.shape, 0, { dtype: x.dtype, ...(opts.device === undefined ? { like: x } : {}), ...opts });
+export const onesLike = (x: Tensor, opts: TensorOptions = {}) => full(x.shape, 1, { dtype: x.dtype, ...(opts.device === undefined ? { like: x } : {}), ...opts });
 
 /** start, start+step, ... < end (one argument: 0 .. end-1), like torch.arange. */
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {

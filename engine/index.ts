@@ -7,23 +7,17 @@
  *   const loss = tensor([[1, 2, 3]]).matmul(w).relu().sum();
  *   loss.backward();            // w.grad now holds dloss/dw
  *
- * Importing this module registers two backends: "wasm" (WebAssembly SIMD on every core, the
- * default wherever it can run) and "cpu" (the reference loops, the default otherwise).
- * `setBackend('cpu')` or `useDevice(...)` (kernels/select.ts) chooses another; gpu.js is there too.
+ * The device: "wasm" (WebAssembly SIMD on every core) wherever it can run, else "cpu" (the reference
+ * loops). `useDevice('cpu' | 'wasm' | 'gpu' | 'gpu:<mode>')` (engine/device.ts) chooses another;
+ * each backend is created once, so tensors made before and after a second selection still meet.
  */
-import { registerBackend } from '../kernels/backend.ts';
-import { CpuBackend } from '../kernels/cpu/index.ts';
-import { createWasmBackend } from '../kernels/wasm/index.ts';
-
-registerBackend('cpu', () => new CpuBackend());
-registerBackend('wasm', () => createWasmBackend());
-
 export { getBackend, setBackend, registerBackend, backendNames } from '../kernels/backend.ts';
+export { useDevice, device, resolveDeviceName, DEVICE_NAMES } from './device.ts';
 export type { Backend, DType, Storage, TypedArray } from '../kernels/backend.ts';
 export { Tensor, type Operand } from './tensor.ts';
-export { noGrad, enableGrad, isGradEnabled, type BackwardOptions } from './autograd.ts';
+export { noGrad, enableGrad, isGradEnabled, type BackwardOptions, type GradNode } from './autograd.ts';
 export {
-  tensor, zeros, ones, full, zerosLike, onesLike, arange, eye,
+  tensor, asTensor, zeros, ones, full, zerosLike, onesLike, arange, eye,
   randn, rand, uniform, normal, randint, truncNormal,
   type TensorOptions, type RandomOptions, type NestedArray,
 } from './creation.ts';
@@ -39,8 +33,16 @@ export { gather, indexSelect, embedding } from './ops/gather.ts';
 export { mean, variance, norm } from './functional/stats.ts';
 export { softmax, logSoftmax, gelu, quickGelu } from './functional/activation.ts';
 export { linear, layerNorm, dropout } from './functional/layers.ts';
+export { conv2d, type Conv2dOptions } from './functional/conv.ts';
 export {
   crossEntropy, binaryCrossEntropyWithLogits, mseLoss, type CrossEntropyOptions, type Reduction,
 } from './functional/loss.ts';
 export { scaledDotProductAttention, causalMask, type AttentionOptions } from './functional/attention.ts';
-export { tidy, dispose, type TensorContainer, type KeepList } from './memory.ts';
+export { interpolate, resize2d, bilinearMatrix, bilinearWeights, type InterpolateOptions } from './functional/interpolate.ts';
+export { normalize, type NormalizeOptions } from './functional/normalize.ts';
+export { avgPool2d } from './functional/pool.ts';
+export { windowPartition, windowReverse, padTo } from './functional/window.ts';
+export { rfft2, irfft2, type FftNorm, type FftOptions } from './ops/fft.ts';
+export { complexMul } from './functional/complex.ts';
+export { tidy, dispose, memory, trackMemory, type TensorContainer, type KeepList } from './memory.ts';
+export type { MemoryInfo } from '../kernels/backend.ts';

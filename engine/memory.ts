@@ -39,9 +39,14 @@
  *     with it (e.g. the state-dict tensor a parameter was loaded from: `assign` shares storage).
  *   - Nested scopes hand what they keep to the enclosing scope.
  *
- * Not here: how a backend tracks its storages (kernels/gpu/storage.ts).
+ * Watching for leaks (like tf.memory()): `memory()` gives the live storages and bytes of a backend.
+ * gpu.js counts every storage not yet disposed. On the CPU backends "live" means not yet garbage
+ * collected, counted only after `trackMemory()` (it costs a FinalizationRegistry entry per storage);
+ * read it after a forced collection (`node --expose-gc`, `gc()`) for a number that means something.
+ *
+ * Not here: how a backend tracks its storages (kernels/gpu/storage.ts, kernels/cpu/index.ts).
  */
-import { getBackend, type Backend, type Storage } from '../kernels/backend.ts';
+import { getBackend, type Backend, type MemoryInfo, type Storage } from '../kernels/backend.ts';
 import { Tensor } from './tensor.ts';
 
 /** What `tidy` looks through for tensors to keep: a Tensor, or arrays / plain objects of them. */
@@ -86,6 +91,18 @@ export function tidy<T>(fn: () => T, keep: KeepList = []): T {
  */
 export function dispose(x: TensorContainer): void {
   for (const t of tensorsIn(x)) t.storage.backend.dispose(t.storage);
+}
+
+/** Live storages and bytes on a backend (default: the active one); zeros where it does not count. */
+export function memory(on: Backend | Tensor = getBackend()): MemoryInfo {
+  const backend = on instanceof Tensor ? on.storage.backend : on;
+  return backend.memory?.() ?? { storages: 0, bytes: 0 };
+}
+
+/** Start counting live storages on a backend (default: the active one); see the header. */
+export function trackMemory(on: Backend | Tensor = getBackend()): void {
+  const backend = on instanceof Tensor ? on.storage.backend : on;
+  backend.trackMemory?.();
 }
 
 /** The backend whose scopes `tidy` opens: the active one, else the one holding the kept tensors. */

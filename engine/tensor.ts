@@ -57,7 +57,7 @@ export class Tensor {
 
   // -- reading numbers back ---------------------------------------------------------------------
   /** All elements as a flat array of numbers (row-major). */
-  toArray(): number[] { return Array.from(this.storage.backend.read(this.storage)); }
+  toArray(): number[] { return toNumbers(this.storage.backend.read(this.storage)); }
   /** The elements as a typed array copy (row-major). */
   data(): TypedArray { return this.storage.backend.read(this.storage); }
   /** The elements, downloaded asynchronously where the device needs it (WebGPU); works everywhere. */
@@ -65,7 +65,7 @@ export class Tensor {
     const b = this.storage.backend;
     return b.readAsync ? b.readAsync(this.storage) : b.read(this.storage);
   }
-  async toArrayAsync(): Promise<number[]> { return Array.from(await this.dataAsync()); }
+  async toArrayAsync(): Promise<number[]> { return toNumbers(await this.dataAsync()); }
   /** The value of a one-element tensor. */
   item(): number {
     if (this.size !== 1) throw new Error(`item() needs a tensor with one element, got shape ${fmtShape(this.shape)}`);
@@ -254,4 +254,15 @@ export function fullLike(shape: readonly number[], value: number, like: Tensor, 
 /** The default backend, for creation functions. */
 export function defaultBackend() {
   return getBackend();
+}
+
+/**
+ * A typed array's values as a plain array, ~10x faster than `Array.from` at 1M elements
+ * (bench/engine/toarray.bench.ts): filling with a double first makes V8 allocate a packed array
+ * of unboxed doubles once, where `Array.from` grows a generic array through the iterator protocol.
+ */
+function toNumbers(values: TypedArray): number[] {
+  const out = new Array<number>(values.length).fill(0.5);
+  for (let i = 0; i < values.length; i++) out[i] = values[i];
+  return out;
 }

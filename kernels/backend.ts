@@ -17,6 +17,14 @@
 export type DType = 'float32' | 'float64' | 'int32';
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
+/** What `Backend.memory()` reports. */
+export interface MemoryInfo {
+  /** Live storages. */
+  storages: number;
+  /** Their elements times the bytes per element. */
+  bytes: number;
+}
+
 /** A block of numbers owned by one backend: a typed array on the CPU, a texture on a GPU. */
 export interface Storage {
   readonly backend: Backend;
@@ -69,6 +77,11 @@ export interface Backend {
   // -- memory --------------------------------------------------------------------------------
   /** A new storage holding `data` converted to `dtype`. */
   fromArray(data: ArrayLike<number>, dtype: DType): Storage;
+  /**
+   * Optional: a storage that takes `data` itself, no copy (host-memory backends). The caller hands
+   * the array over and must not write it afterwards. Without it, creation copies with `fromArray`.
+   */
+  adopt?(data: TypedArray): Storage;
   /** A new storage of `size` elements all equal to `value`. */
   full(size: number, value: number, dtype: DType): Storage;
   /** Copy the numbers back to the host. The returned array is the caller's to keep. */
@@ -86,6 +99,14 @@ export interface Backend {
    * it need none; `tidy` in engine/memory.ts then just runs `fn`.
    */
   tidy?<T>(fn: () => T, keep: (result: T) => Iterable<Storage>): T;
+  /**
+   * Storages alive now and their bytes (what a leak check watches). gpu.js counts every storage not
+   * yet disposed; the CPU backends count, once `trackMemory()` was called, the storages made since
+   * then that the garbage collector has not reclaimed yet.
+   */
+  memory?(): MemoryInfo;
+  /** Start counting live storages (the CPU backends; a no-op where counting is always on). */
+  trackMemory?(): void;
   /** A new storage with the values converted (int32 conversion truncates toward zero). */
   cast(s: Storage, dtype: DType): Storage;
 
@@ -121,6 +142,19 @@ export interface Backend {
   // -- linear algebra --------------------------------------------------------------------------
   /** Batched matrix product; returns dense [batch, m, n]. */
   matmul(a: Storage, b: Storage, args: MatmulArgs): Storage;
+
+  // -- Fourier transforms (kernels/*/fft.ts) ---------------------------------------------------
+  /**
+   * 2-D DFT of each real [H, W] image of x [batch, H, W], onesided along W:
+   * X[h, k] = scale · Σ_{m,n} x[m, n] e^{−2πi(hm/H + kn/W)} for k <= W/2; returns dense
+   * [batch, H, W/2+1, 2] (last axis real, imaginary). Unnormalized apart from `scale`.
+   */
+  rfft2(x: Storage, batch: number, H: number, W: number, scale: number): Storage;
+  /**
+   * The C2R inverse: X [batch, H, W/2+1, 2] -> real [batch, H, W], y = scale · Σ X e^{+2πi(..)} over the
+   * Hermitian completion along W, the imaginary parts of bins 0 and W/2 (W even) ignored (torch's irfft2).
+   */
+  irfft2(X: Storage, batch: number, H: number, W: number, scale: number): Storage;
 
   // -- indexing ----------------------------------------------------------------------------------
   /**
@@ -207,6 +241,8 @@ export function denseStrides(shape: readonly number[]): number[] {
   }
   return strides;
 }
+
+export const BYTES_PER_ELEMENT: Readonly<Record<DType, number>> = { float32: 4, float64: 8, int32: 4 };
 
 export function allocArray(dtype: DType, size: number): TypedArray {
   switch (dtype) {

@@ -10,7 +10,7 @@
  *
  * Glossary: B images, T texts, C classes, K templates, E embedding width, D tower width.
  */
-import { stack, tensor, type Tensor } from '../engine/index.ts';
+import { normalize, stack, tensor, type Tensor } from '../engine/index.ts';
 import { Embedding, LayerNorm, Module, Parameter } from '../engine/nn/index.ts';
 import type { Transformer } from './blocks.ts';
 import { CLIP_TEXT_B, createTextParts, encodeTokens, type TextConfig, type TextParts } from './text.ts';
@@ -41,9 +41,12 @@ export const COCO_TEMPLATES: readonly string[] = [
   'This is the {} in the scene.', 'This is one {} in the scene.',
 ];
 
-/** x / ‖x‖ along `dim` (no epsilon, as CLIP's `x / x.norm(dim=-1, keepdim=True)`). */
+/**
+ * x / ‖x‖ along `dim` (default -1), as CLIP's `x / x.norm(dim=-1, keepdim=True)`: engine `normalize`,
+ * whose eps = 1e-12 only matters for an all-zero vector.
+ */
 export function l2normalize(x: Tensor, dim = -1): Tensor {
-  return x.div(x.norm(dim, true));
+  return normalize(x, { dim });
 }
 
 export class CLIP extends Module implements TextParts {
@@ -169,16 +172,67 @@ export function inferClipConfig(shapes: ReadonlyMap<string, readonly number[]>, 
   };
 }
 
-/** Parse and check a config stored as JSON (the `clip_config` entry of our safetensors metadata). */
-export function parseClipConfig(json: string): CLIPConfig {
-  const c = JSON.parse(json) as CLIPConfig;
+/** A CLIP config (JSON) that cannot be used; the message names where it came from. */
+export class ClipConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClipConfigError';
+  }
+}
+
+/**
+ * Bounds on a parsed config, so a hostile file cannot ask for an absurd model: every size at most
+ * `maxSize`, and per tower roughly 12·layers·width² + (embedding rows)·width parameters at most
+ * `maxParameters` (ViT-bigG/14 has ~1.8e9 in its image tower).
+ */
+export const CLIP_CONFIG_LIMITS = { maxSize: 1 << 20, maxParameters: 2 ** 32 } as const;
+
+const VISION_KEYS = ['imageSize', 'patchSize', 'width', 'layers', 'heads', 'outputDim'] as const;
+const TEXT_KEYS = ['contextLength', 'vocabSize', 'width', 'layers', 'heads', 'outputDim'] as const;
+
+/**
+ * Parse and check a config stored as JSON (the `clip_config` entry of our safetensors metadata).
+ * `source` (the file, say `model.safetensors: __metadata__.clip_config`) names it in errors.
+ */
+export function parseClipConfig(json: string, source = 'clip_config'): CLIPConfig {
+  let c: CLIPConfig;
+  try {
+    c = JSON.parse(json) as CLIPConfig;
+  } catch (err) {
+    throw new ClipConfigError(`${source}: not valid JSON (${(err as Error).message})`);
+  }
   const fields: [string, unknown][] = [
     ['embedDim', c?.embedDim],
-    ...(['imageSize', 'patchSize', 'width', 'layers', 'heads', 'outputDim'] as const).map((k): [string, unknown] => [`vision.${k}`, c?.vision?.[k]]),
-    ...(['contextLength', 'vocabSize', 'width', 'layers', 'heads', 'outputDim'] as const).map((k): [string, unknown] => [`text.${k}`, c?.text?.[k]]),
+    ...VISION_KEYS.map((k): [string, unknown] => [`vision.${k}`, c?.vision?.[k]]),
+    ...TEXT_KEYS.map((k): [string, unknown] => [`text.${k}`, c?.text?.[k]]),
   ];
-  const bad = fields.filter(([, v]) => !Number.isInteger(v) || (v as number) < 1).map(([k]) => k);
-  if (bad.length > 0) throw new Error(`clip_config: missing or invalid field(s) ${bad.join(', ')} in ${json}`);
-  checkConfig(c);
-  return c;
+  const bad = fields.filter(([, v]) => !Number.isInteger(v) || (v as number) < 1 || (v as number) > CLIP_CONFIG_LIMITS.maxSize).map(([k]) => k);
+  const shown = json.length > 300 ? `${json.slice(0, 300)}...` : json;
+  if (bad.length > 0) throw new ClipConfigError(`${source}: missing or invalid field(s) ${bad.join(', ')} in ${shown}`);
+  const { vision: v, text: t } = c;
+  const towers: [string, number][] = [ // blocks + embedding tables, per tower
+    ['vision', 12 * v.layers * v.width ** 2 + ((v.imageSize / v.patchSize) ** 2 + 3 * v.patchSize ** 2) * v.width],
+    ['text', 12 * t.layers * t.width ** 2 + (t.vocabSize + t.contextLength) * t.width],
+  ];
+  for (const [tower, params] of towers) {
+    if (params > CLIP_CONFIG_LIMITS.maxParameters) {
+      throw new ClipConfigError(`${source}: the ${tower} tower would have ~${params.toExponential(2)} parameters, more than the limit of ${CLIP_CONFIG_LIMITS.maxParameters}`);
+    }
+  }
+  for (const [tower, w, h] of [['vision', v.width, v.heads], ['text', t.width, t.heads]] as const) {
+    if (w % h !== 0) throw new ClipConfigError(`${source}: ${tower}.heads ${h} does not divide ${tower}.width ${w}`);
+  }
+  // A fresh object of the known fields only: nothing else in the JSON travels on.
+  const pick = <K extends string>(o: Record<K, number>, keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, o[k]])) as Record<K, number>;
+  const config: CLIPConfig = {
+    embedDim: c.embedDim,
+    vision: pick(v, VISION_KEYS),
+    text: pick(t, TEXT_KEYS),
+  };
+  try {
+    checkConfig(config);
+  } catch (err) {
+    throw new ClipConfigError(`${source}: ${(err as Error).message}`);
+  }
+  return config;
 }

@@ -6,13 +6,13 @@
  */
 export { tokenize } from './tokenizer.ts';
 export {
-  CLIP, CLIP_VIT_B_16, VOC_TEMPLATES, COCO_TEMPLATES, inferClipConfig, parseClipConfig, l2normalize,
+  CLIP, CLIP_VIT_B_16, VOC_TEMPLATES, COCO_TEMPLATES, inferClipConfig, parseClipConfig, ClipConfigError, CLIP_CONFIG_LIMITS, l2normalize,
   type CLIPConfig, type HeadHints,
 } from './clip.ts';
-export { VisionTransformer, PatchConv, VIT_B_16, type ViTConfig } from './vit.ts';
+export { VisionTransformer, PatchConv, ConvStem, Conv2d, VIT_B_16, type ViTConfig } from './vit.ts';
 export { TextEncoder, CLIP_TEXT_B, createTextParts, encodeTokens, type TextConfig, type TextParts } from './text.ts';
 export { MultiheadAttention, Mlp, ResidualAttentionBlock, Transformer } from './blocks.ts';
-export { bilinearMatrix, bilinearWeights, resize2d } from './interpolate.ts';
+export { bilinearMatrix, bilinearWeights, resize2d } from './interpolate.ts'; // moved to engine/functional; kept for compatibility
 export {
   loadClip, saveClip, convertCheckpoint, readClipCheckpoint, clipFromCheckpoint, clipFromBytes, serializeClip,
   hfToOpenAI, detectContainer, detectLayout, describeConfig,
@@ -22,3 +22,18 @@ export {
   clipPreprocess, imagenetNormalize, resizeImage, resizeShortSide, centerCrop, toTensor, dropAlpha,
   CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD, type RgbImage, type ResampleFilter,
 } from './preprocess.ts';
+export { SptVisionTransformer, type SptConfig, type SptFeatures } from './spt.ts';
+export { HiLo, type HiLoOptions } from './hilo.ts';
+export { DecodeHead, DecoderLayer, CrossAttention, TpnDecoder, type DecoderOptions, type DecoderOutput } from './decoder.ts';
+export {
+  SptSeg, VOC_VIT_B16, VOC_CLASSES, VOC_UNSEEN, trainableParameters, freeze,
+  type SptSegConfig, type SegmenterOutput, type PredictOptions, type Prediction, type FreezeOptions,
+} from './segmenter.ts';
+export {
+  loadSptSeg, sptSegFromStateDict, inferSptSegConfig, SptWeightsError, type SptLoadOptions,
+} from './spt-weights.ts';
+export { classTextEmbeddings, saveTextEmbeddings, loadTextEmbeddings } from './text-embeddings.ts';
+export {
+  exportSptSeg, importSptSeg, readSptStateDict, checkSptStateDict, sptSegFromOfficial, serializeSptSeg, officialStateDict, StateDictError,
+  type RawStateDict, type InteropReport, type ExportOptions, type SerializeOptions, type SptFileFormat, type SptContainer, type StateDictProblems,
+} from './spt-interop.ts';

@@ -18,7 +18,7 @@
  *   V vocabulary size.
  */
 import { causalMask, noGrad, tensor, Tensor } from '../engine/index.ts';
-import { Embedding, initNormal, LayerNorm, Module, Parameter } from '../engine/nn/index.ts';
+import { Embedding, initNormal, isInitSkipped, LayerNorm, Module, Parameter } from '../engine/nn/index.ts';
 import { Transformer } from './blocks.ts';
 
 export interface TextConfig {
@@ -52,7 +52,9 @@ export interface TextParts {
 export function createTextParts(config: TextConfig): TextParts {
   const { vocabSize, contextLength, width, layers, heads, outputDim } = config;
   const token_embedding = new Embedding(vocabSize, width);
-  noGrad(() => token_embedding.weight.assign(token_embedding.weight.mul(0.02))); // N(0, 1) -> N(0, 0.02)
+  // N(0, 1) -> N(0, 0.02); not under skipInit, where the product of 25 M zeros would cost ~0.4 s and,
+  // on wasm, grow its memory by 200 MB for good (issue 16)
+  if (!isInitSkipped()) noGrad(() => token_embedding.weight.assign(token_embedding.weight.mul(0.02)));
   return {
     token_embedding,
     positional_embedding: new Parameter(initNormal([contextLength, width], 0, 0.01)),
@@ -99,12 +101,13 @@ export function encodeTokens(parts: TextParts, config: TextConfig, tokens: numbe
   const B = rows.length;
   const eot = rows.map(argmaxIndex);
   const T = Math.max(...eot) + 1; // keep tokens 0..T-1 (see the header: exact under the causal mask)
-  const ids = tensor(rows.flatMap((r) => r.slice(0, T)), [B, T], { dtype: 'int32' }); // [B, T]
   const pos = parts.positional_embedding.slice(0, 0, T); // [T, D]
+  // On the weights' backend, not the active one: the model may live on another device.
+  const ids = tensor(rows.flatMap((r) => r.slice(0, T)), [B, T], { dtype: 'int32', like: pos }); // [B, T]
   let x = parts.token_embedding.forward(ids).add(pos); // [B, T, D]
   x = parts.transformer.forward(x, causalMask(T, x)); // [B, T, D]
   const D = x.shape[2];
-  const pick = tensor(eot.map((t, b) => b * T + t), [B], { dtype: 'int32' }); // flat row of each EOT
+  const pick = tensor(eot.map((t, b) => b * T + t), [B], { dtype: 'int32', like: x }); // flat row of each EOT
   const pooled = x.reshape([B * T, D]).indexSelect(0, pick); // [B, D]
   // ln_final is per token, so normalising only the pooled rows equals OpenAI's ln_final-then-pick.
   return parts.ln_final.forward(pooled).matmul(parts.text_projection); // [B, E]

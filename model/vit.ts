@@ -3,7 +3,7 @@
  * (Radford et al. 2021; Dosovitskiy et al. 2020), with ZegCLIP's dense output (method.md §1.1, §5.1).
  *
  * Does:
- *   image [B, 3, H, W] -> 16x16 patches -> conv1 (as a matmul) -> [CLS, patches] + positional
+ *   image [B, 3, H, W] -> 16x16 patches -> conv1 (as a matmul; or the optional conv stem) -> [CLS, patches] + positional
  *   embedding (bilinearly resized when the grid differs from the checkpoint's) -> ln_pre ->
  *   L pre-LN blocks -> ln_post -> @ proj.
  *   `forward` is CLIP's pooled embedding (ln_post on the CLS token only); `forwardTokens` applies
@@ -16,10 +16,9 @@
  * Glossary: B batch, C colour channels (3), P patch side, gh x gw patch grid, N = gh·gw patches,
  *   D width, E output (joint embedding) width, g stored grid side.
  */
-import { cat, linear, type Tensor } from '../engine/index.ts';
-import { initNormal, LayerNorm, Module, Parameter } from '../engine/nn/index.ts';
+import { cat, conv2d, linear, resize2d, type Tensor } from '../engine/index.ts';
+import { initNormal, initUniform, LayerNorm, Module, ModuleList, Parameter } from '../engine/nn/index.ts';
 import { Transformer } from './blocks.ts';
-import { resize2d } from './interpolate.ts';
 
 export interface ViTConfig {
   /** Input side the positional table was trained for (224). Other sizes interpolate the table. */
@@ -34,6 +33,18 @@ export interface ViTConfig {
   heads: number;
   /** Width E of the joint image-text space that `proj` maps to (512). */
   outputDim: number;
+  /**
+   * How pixels become tokens (default 'patch'):
+   *   'patch': CLIP's conv1, one stride-P P x P conv (PatchConv, checkpoint key `conv1.weight`);
+   *   'conv':  a small convolutional stem (ConvStem): 3x3 stride-2 padding-1 convs with ReLU between
+   *            them, widths `stemWidths` then D, so P must be 2^(stemWidths.length + 1). Overlapping,
+   *            non-linear early features; a tiny CLIP trained from scratch needs them
+   *            (docs/world.md, after Xiao et al. 2021 "Early convolutions help transformers see better").
+   *            No official checkpoint has it: keys `conv1.convs.{i}.weight` / `.bias`.
+   */
+  stem?: 'patch' | 'conv';
+  /** Hidden widths of the conv stem, one per conv before the last (e.g. [32, 64] for P = 8). */
+  stemWidths?: readonly number[];
 }
 
 /** OpenAI CLIP ViT-B/16 (clip/model.py build_model on ViT-B-16.pt). */
@@ -77,8 +88,55 @@ export class PatchConv extends Module {
   }
 }
 
+/** One conv layer's parameters under torch.nn.Conv2d's names. */
+export class Conv2d extends Module {
+  weight: Parameter; // [O, C, 3, 3]
+  bias: Parameter; // [O]
+
+  constructor(inChannels: number, outChannels: number, kernel: number) {
+    super();
+    const bound = 1 / Math.sqrt(inChannels * kernel * kernel); // torch's default: U(-bound, bound)
+    this.weight = new Parameter(initUniform([outChannels, inChannels, kernel, kernel], -bound, bound));
+    this.bias = new Parameter(initUniform([outChannels], -bound, bound));
+  }
+}
+
+/**
+ * The conv stem (ViTConfig.stem = 'conv'): k 3x3 stride-2 padding-1 convs, ReLU between them, the
+ * last one to width D; each halves the side, so 64x64 -> 8x8 tokens with k = 3. Replaces conv1.
+ */
+export class ConvStem extends Module {
+  convs: ModuleList<Conv2d>;
+
+  constructor(readonly inChannels: number, readonly width: number, readonly widths: readonly number[]) {
+    super();
+    const chans = [inChannels, ...widths, width];
+    this.convs = new ModuleList(chans.slice(1).map((o, i) => new Conv2d(chans[i], o, 3)));
+  }
+
+  /** Total stride: 2^(number of convs). */
+  get patchSize(): number {
+    return 2 ** this.convs.length;
+  }
+
+  /** images [B, C, H, W] -> tokens [B, gh·gw, D], gh = ceil(H / 2) applied once per conv. */
+  forward(images: Tensor): { tokens: Tensor; gridH: number; gridW: number } {
+    if (images.ndim !== 4 || images.shape[1] !== this.inChannels) {
+      throw new Error(`ConvStem: expected images [B, ${this.inChannels}, H, W], got [${images.shape}]`);
+    }
+    let x = images; // [B, C, H, W]
+    for (const [i, conv] of [...this.convs].entries()) {
+      x = conv2d(x, conv.weight, conv.bias, { stride: 2, padding: 1 }); // [B, C_i, ⌈H/2^i⌉, ⌈W/2^i⌉]
+      if (i < this.convs.length - 1) x = x.relu();
+    }
+    const [B, D, gh, gw] = x.shape;
+    return { tokens: x.permute([0, 2, 3, 1]).reshape([B, gh * gw, D]), gridH: gh, gridW: gw }; // [B, N, D]
+  }
+}
+
 export class VisionTransformer extends Module {
-  conv1: PatchConv;
+  /** The stem: CLIP's PatchConv, or the ConvStem option (same key prefix `conv1.`). */
+  conv1: PatchConv | ConvStem;
   class_embedding: Parameter; // [D]
   positional_embedding: Parameter; // [1 + g·g, D]; row 0 belongs to the CLS token
   ln_pre: LayerNorm;
@@ -92,7 +150,15 @@ export class VisionTransformer extends Module {
     const g = imageSize / patchSize;
     if (!Number.isInteger(g)) throw new Error(`ViT: imageSize ${imageSize} is not a multiple of patchSize ${patchSize}`);
     const scale = width ** -0.5; // clip/model.py: scale = width ** -0.5 for the three tables below
-    this.conv1 = new PatchConv(3, width, patchSize);
+    if ((config.stem ?? 'patch') === 'conv') {
+      const widths = config.stemWidths ?? [];
+      if (2 ** (widths.length + 1) !== patchSize) {
+        throw new Error(`ViT: a conv stem with ${widths.length + 1} stride-2 convs has total stride ${2 ** (widths.length + 1)}, not patchSize ${patchSize}`);
+      }
+      this.conv1 = new ConvStem(3, width, widths);
+    } else {
+      this.conv1 = new PatchConv(3, width, patchSize);
+    }
     this.class_embedding = new Parameter(initNormal([width], 0, scale));
     this.positional_embedding = new Parameter(initNormal([g * g + 1, width], 0, scale));
     this.ln_pre = new LayerNorm(width);

@@ -24,7 +24,7 @@
  *
  * Glossary: D tower width, E embedding width (shapes of the projections).
  */
-import { tensor } from '../engine/index.ts';
+import { asTensor, tensor } from '../engine/index.ts';
 import { skipInit } from '../engine/nn/index.ts';
 import { parseSafetensors, serializeSafetensors, toFloat32, type RawTensor } from '../engine/io/safetensors.ts';
 import { readTorchArchive } from '../engine/io/torchscript.ts';
@@ -91,7 +91,7 @@ export function readClipCheckpoint(bytes: Uint8Array, source = '<buffer>'): Clip
   }
   const tensors = layout === 'hf' ? hfToOpenAI(kept, source) : kept;
   const shapes = new Map([...tensors].map(([k, t]) => [k, t.shape]));
-  const config = metadata.clip_config ? parseClipConfig(metadata.clip_config) : inferClipConfig(shapes, hints);
+  const config = metadata.clip_config ? parseClipConfig(metadata.clip_config, `${source}: __metadata__.clip_config`) : inferClipConfig(shapes, hints);
   return { tensors, config, container, layout, sourceDtypes, dropped };
 }
 
@@ -198,10 +198,13 @@ function transpose2d(t: RawTensor, key: string, source: string): RawTensor {
 /**
  * A CLIP with the checkpoint's weights. Shape mismatches, missing and unexpected keys all throw.
  * Built under `skipInit`: no random initial weights are drawn, since the strict load replaces them all.
+ * `share`: the weights become views of the checkpoint's arrays (`asTensor`, no copy) on backends
+ * that hold host memory; only for arrays nobody else keeps or writes (a file just read, as `loadClip`).
  */
-export function clipFromCheckpoint(ckpt: ClipCheckpoint, source = '<checkpoint>'): CLIP {
+export function clipFromCheckpoint(ckpt: ClipCheckpoint, source = '<checkpoint>', share = false): CLIP {
   const model = skipInit(() => new CLIP(ckpt.config));
-  const dict = new Map([...ckpt.tensors].map(([k, t]) => [k, tensor(t.data as Float32Array, t.shape)]));
+  const make = share ? asTensor : tensor;
+  const dict = new Map([...ckpt.tensors].map(([k, t]) => [k, make(t.data as Float32Array, t.shape)]));
   try {
     model.loadStateDict(dict);
   } catch (err) {
@@ -211,8 +214,8 @@ export function clipFromCheckpoint(ckpt: ClipCheckpoint, source = '<checkpoint>'
 }
 
 /** Parse and build in one step, from bytes. */
-export function clipFromBytes(bytes: Uint8Array, source = '<buffer>'): CLIP {
-  return clipFromCheckpoint(readClipCheckpoint(bytes, source), source);
+export function clipFromBytes(bytes: Uint8Array, source = '<buffer>', share = false): CLIP {
+  return clipFromCheckpoint(readClipCheckpoint(bytes, source), source, share);
 }
 
 /** Our canonical file: OpenAI keys, float32, the config as JSON in `__metadata__.clip_config`. */
@@ -252,7 +255,7 @@ async function nodeFiles() {
 /** Load any supported CLIP checkpoint file (format detected from its content). */
 export async function loadClip(path: string): Promise<CLIP> {
   const { readFile } = await nodeFiles();
-  return clipFromBytes(await readFile(path), path);
+  return clipFromBytes(await readFile(path), path, true); // the bytes are ours alone: share them
 }
 
 /** Write `model` as our canonical safetensors file (atomically). */

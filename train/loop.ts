@@ -28,6 +28,8 @@ import type { Module } from '../engine/nn/index.ts';
 import { clipGradNorm, type Optimizer } from '../engine/optim/index.ts';
 import { child, loadCheckpoint, saveCheckpoint, tensorMap, type State } from './checkpoint.ts';
 import { Progress } from './progress.ts';
+import { lineChart, PALETTE } from './plot.ts';
+import { writePng } from '../engine/io/image.ts';
 
 /** Something whose state a checkpoint carries. */
 export interface Stateful {
@@ -81,6 +83,8 @@ export interface LoopOptions {
   config?: State;
   /** The progress bar's label; null for no bar. */
   label?: string | null;
+  /** Stop early after this many completed steps (a time-boxed session of a longer run), saving a checkpoint. */
+  stopAt?: number;
   /** Called after every step (and given the record the log gets). */
   onStep?: (record: StepRecord) => void;
   /** Save and stop cleanly on SIGINT (default true when `outDir` is set). */
@@ -97,7 +101,7 @@ export interface StepRecord {
   gradNorm?: number;
 }
 
-export type StopReason = 'done' | 'interrupted';
+export type StopReason = 'done' | 'interrupted' | 'paused';
 
 export interface LoopResult {
   /** Completed steps at the end (equal to `steps` unless interrupted). */
@@ -122,6 +126,7 @@ export class NonFiniteLossError extends Error {
 
 export const CHECKPOINT_FILE = 'checkpoint.safetensors';
 export const LOG_FILE = 'log.jsonl';
+export const CURVE_FILE = 'loss.png';
 
 /** Train `task` for `opts.steps` optimizer steps (or until Ctrl-C), resuming if asked. */
 export async function runTraining<B>(task: TrainTask<B>, opts: LoopOptions): Promise<LoopResult> {
@@ -145,6 +150,7 @@ export async function runTraining<B>(task: TrainTask<B>, opts: LoopOptions): Pro
     if (!ckptPath) return;
     await saveCheckpoint(ckptPath, snapshot(task, step, opts.config ?? null));
     lastCheckpoint = ckptPath;
+    if (logPath && outDir) await writeLossCurve(logPath, join(outDir, CURVE_FILE));
   };
 
   let interrupted = false;
@@ -160,7 +166,8 @@ export async function runTraining<B>(task: TrainTask<B>, opts: LoopOptions): Pro
   const bar = label === null || step >= opts.steps ? null : new Progress({ total: opts.steps, label, initial: step });
   const records: StepRecord[] = [];
   try {
-    while (step < opts.steps && !interrupted) {
+    const until = Math.min(opts.steps, opts.stopAt ?? Infinity);
+    while (step < until && !interrupted) {
       const it = step;
       const lr = task.schedule(it);
       task.optimizer.lr = lr;
@@ -195,11 +202,12 @@ export async function runTraining<B>(task: TrainTask<B>, opts: LoopOptions): Pro
       bar?.update(step, { ...loss, lr });
       opts.onStep?.(record);
       const every = opts.checkpointEvery ?? 0;
-      if (every > 0 && step % every === 0 && step < opts.steps) await save();
+      if (every > 0 && step % every === 0 && step < until) await save();
     }
     bar?.done();
     await save();
-    return { step, records, stopped: interrupted ? 'interrupted' : 'done', checkpoint: lastCheckpoint };
+    const stopped: StopReason = interrupted ? 'interrupted' : step < opts.steps ? 'paused' : 'done';
+    return { step, records, stopped, checkpoint: lastCheckpoint };
   } finally {
     if (sigint) process.off('SIGINT', onSigint);
   }
@@ -240,6 +248,21 @@ async function restore<B>(task: TrainTask<B>, path: string): Promise<number> {
   const step = child(state, 'step', path);
   if (typeof step !== 'number') throw new Error(`${path}: "step" is not a number`);
   return step;
+}
+
+/**
+ * The loss curve of a run's log as a PNG: the total (smoothed over ~2% of the steps) in the first
+ * colour, each other term in the next ones, on a log axis. Returns the terms in colour order.
+ */
+export async function writeLossCurve(logPath: string, pngPath: string): Promise<string[]> {
+  const records = (await readFile(logPath, 'utf8')).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as StepRecord);
+  const names = records.length ? Object.keys(records[0].loss) : [];
+  const smooth = Math.max(1, Math.round(records.length / 50));
+  const series = names.map((name, i) => ({
+    values: records.map((r) => r.loss[name] ?? NaN), color: PALETTE[i % PALETTE.length], smooth,
+  }));
+  await writePng(pngPath, lineChart(series, { log: true }));
+  return names;
 }
 
 /** Drop log lines past `step` (a run resumed from an earlier checkpoint rewrites them). */

@@ -9,7 +9,7 @@
  *
  * Glossary: B batch, S image side, K shape classes.
  */
-import { crossEntropy, manualSeed, noGrad, tensor, type Tensor } from '../engine/index.ts';
+import { crossEntropy, manualSeed, noGrad, tensor, tidy, type Tensor } from '../engine/index.ts';
 import { AdamW, clipGradNorm, polyLr } from '../engine/optim/index.ts';
 import { VisionTransformer, type ViTConfig } from '../model/vit.ts';
 import { drawScene, SHAPES, type Scene } from './world.ts';
@@ -71,14 +71,37 @@ export interface ShapesResult {
 /** Train and evaluate; `onStep` is called after every step (for a progress bar). */
 export function trainShapes(cfg: ShapesConfig, onStep: (r: StepReport) => void = () => {}): ShapesResult {
   const t0 = performance.now();
+  const trainer = shapesTrainer(cfg);
+  const history: StepReport[] = [];
+  for (let step = 0; step < cfg.steps; step++) {
+    const report = trainer.step(step);
+    history.push(report);
+    onStep(report);
+  }
+  const { model } = trainer;
+  const { accuracy: acc, confusion } = evaluate(model, cfg);
+  return { model, accuracy: acc, confusion, history, seconds: (performance.now() - t0) / 1000 };
+}
+
+export interface ShapesTrainer {
+  model: VisionTransformer;
+  /** One optimizer step (0-based index) on a fresh batch; every temporary it makes is freed. */
+  step(step: number): StepReport;
+}
+
+/** The model, optimizer, schedule and training stream of `trainShapes`, one step at a time. */
+export function shapesTrainer(cfg: ShapesConfig): ShapesTrainer {
   manualSeed(cfg.seed); // the initial weights depend on the seed only
   const model = new VisionTransformer(shapesViTConfig(cfg.imageSize));
   const opt = new AdamW(model.parameters(), { lr: cfg.lr, weightDecay: 0.01 });
   const schedule = polyLr({ baseLr: cfg.lr, maxIters: cfg.steps, warmupIters: cfg.warmupSteps, minLr: cfg.lr * 1e-3 });
   // Training scenes come from seed·2+1, test scenes from seed·2+2: the two never overlap.
   const trainGen = new Generator(cfg.seed * 2 + 1);
-  const history: StepReport[] = [];
-  for (let step = 0; step < cfg.steps; step++) {
+  // Kept across steps: the weights and the optimizer's moments. Everything else a step makes (the
+  // batch, the graph, the gradients it replaces) is freed when its scope ends — on a GPU nothing
+  // else would free it (engine/memory.ts).
+  const persistent = () => [...model.parameters(), ...opt.stateTensors()];
+  const step = (step: number): StepReport => tidy(() => {
     const scenes = Array.from({ length: cfg.batchSize }, () => drawScene(trainGen, { size: cfg.imageSize }));
     const { images, labels } = batchOf(scenes);
     opt.lr = schedule(step);
@@ -88,12 +111,9 @@ export function trainShapes(cfg: ShapesConfig, onStep: (r: StepReport) => void =
     loss.backward();
     clipGradNorm(model.parameters(), 1.0);
     opt.step();
-    const report = { step: step + 1, loss: loss.item(), accuracy: accuracy(logits, labels), lr: opt.lr };
-    history.push(report);
-    onStep(report);
-  }
-  const { accuracy: acc, confusion } = evaluate(model, cfg);
-  return { model, accuracy: acc, confusion, history, seconds: (performance.now() - t0) / 1000 };
+    return { step: step + 1, loss: loss.item(), accuracy: accuracy(logits, labels), lr: opt.lr };
+  }, persistent);
+  return { model, step };
 }
 
 function accuracy(logits: Tensor, labels: Tensor): number {
@@ -112,9 +132,11 @@ export function evaluate(model: VisionTransformer, cfg: ShapesConfig): { accurac
     for (let done = 0; done < cfg.testScenes; done += cfg.batchSize) {
       const n = Math.min(cfg.batchSize, cfg.testScenes - done);
       const scenes = Array.from({ length: n }, () => drawScene(testGen, { size: cfg.imageSize }));
-      const { images, labels } = batchOf(scenes);
-      const pred = model.forward(images).argmax(1).toArray();
-      labels.toArray().forEach((truth, i) => confusion[truth][pred[i]]++);
+      tidy(() => {
+        const { images, labels } = batchOf(scenes);
+        const pred = model.forward(images).argmax(1).toArray();
+        labels.toArray().forEach((truth, i) => confusion[truth][pred[i]]++);
+      }, () => model.parameters());
     }
   });
   model.train();

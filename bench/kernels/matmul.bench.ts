@@ -24,6 +24,7 @@ import type { Backend, MatmulArgs } from '../../kernels/backend.ts';
 import { CpuBackend } from '../../kernels/cpu/index.ts';
 import { WasmBackend, createWasmBackend } from '../../kernels/wasm/index.ts';
 import { compileKernels, defaultShape, instantiate } from '../../kernels/wasm/module.ts';
+import { importPeer } from '../peers/optional.ts';
 
 const SIZES = (process.env.SIZES ?? '128,256,512,1024,2048').split(',').map(Number);
 const REFERENCE_MAX = 512;
@@ -127,9 +128,17 @@ function matmulOnnx(): Uint8Array {
   return new Uint8Array([...int(1, 8), ...bytes(7, graph), ...bytes(8, [...str(1, ''), ...int(2, 13)])]);
 }
 
+/** The slice of onnxruntime-node's API used here (the package is an optional peer, maybe absent). */
+interface Ort {
+  InferenceSession: { create(model: Uint8Array, opts: { intraOpNumThreads: number; interOpNumThreads: number }): Promise<OrtSession> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => unknown;
+}
+interface OrtSession { run(feeds: Record<string, unknown>): Promise<unknown> }
+
 async function ortPeer(): Promise<Peer | null> {
+  const ort = await importPeer<Ort>('onnxruntime-node');
+  if (ort === null) return null;
   try {
-    const ort = await import('onnxruntime-node');
     const session = await ort.InferenceSession.create(matmulOnnx(), { intraOpNumThreads: THREADS, interOpNumThreads: 1 });
     return {
       label: `onnxruntime (${THREADS} thr)`,

@@ -11,8 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { manualSeed, noGrad, randn } from '../../engine/index.ts';
-import { useDevice } from '../../kernels/select.ts';
+import { manualSeed, noGrad, randn, useDevice } from '../../engine/index.ts';
 import { ResidualAttentionBlock } from '../../model/blocks.ts';
 import { VIT_B_16, VisionTransformer } from '../../model/vit.ts';
 import { medianSeconds, writeResults } from '../harness.ts';

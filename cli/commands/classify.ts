@@ -3,8 +3,7 @@
  * Prints one line per label, most likely first: the label, its probability and a bar. Progress goes
  * to stderr, so stdout holds only the results.
  */
-import { noGrad } from '../../engine/index.ts';
-import { useDevice } from '../../kernels/select.ts';
+import { noGrad, tidy, useDevice } from '../../engine/index.ts';
 import { clipPreprocess, describeConfig, l2normalize, loadClip } from '../../model/index.ts';
 import { UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -50,11 +49,12 @@ export const classify: Command = {
     io.err(`weights  ${args.get('weights')}: CLIP ${describeConfig(model.config)} (${seconds(t0)} s)`);
     io.err(`image    ${imagePath}: ${image.width}x${image.height} -> ${size}x${size}`);
     t0 = performance.now();
-    const probs = noGrad(() => {
+    // tidy: every intermediate (on a GPU, device memory) is freed once the numbers are read.
+    const probs = tidy(() => noGrad(() => {
       const img = l2normalize(model.encodeImage(clipPreprocess(image, size))); // [1, E]
       const txt = model.encodeTextPrompts(labels, templates); // [C, E], unit rows
       return img.matmul(txt.t()).mul(model.logit_scale.exp()).softmax(-1).toArray(); // [C]
-    });
+    }), () => model.parameters());
     io.err(`encoded  1 image, ${labels.length} labels x ${templates.length} template(s) (${seconds(t0)} s)`);
     const order = labels.map((label, i) => ({ label, p: probs[i] })).sort((a, b) => b.p - a.p).slice(0, top);
     const width = Math.max(...order.map((r) => r.label.length));

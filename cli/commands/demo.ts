@@ -6,8 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { useDevice } from '../../kernels/select.ts';
-import { noGrad } from '../../engine/index.ts';
+import { noGrad, tidy, useDevice } from '../../engine/index.ts';
 import { saveSafetensors, writeFileAtomic } from '../../engine/io/files.ts';
 import { Generator } from '../../engine/rng.ts';
 import { Progress, formatTime } from '../../train/progress.ts';
@@ -114,7 +113,7 @@ function sampleSheet(model: VisionTransformer, cfg: ShapesConfig): Uint8Array {
   const cell = S * scale + 2 * pad;
   const gen = new Generator(cfg.seed * 2 + 2);
   const scenes: Scene[] = Array.from({ length: cols * rows }, () => drawScene(gen, { size: S }));
-  const pred = noGrad(() => model.eval().forward(batchOf(scenes).images).argmax(1).toArray());
+  const pred = tidy(() => noGrad(() => model.eval().forward(batchOf(scenes).images).argmax(1).toArray()), () => model.parameters());
   model.train();
   const width = cols * cell, height = rows * cell;
   const data = new Uint8Array(width * height * 3);

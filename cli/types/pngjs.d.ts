@@ -1,4 +1,4 @@
-// The part of pngjs 7 that cli/image-io.ts uses (the package ships no type declarations).
+// The part of pngjs 7 that engine/io/image.ts uses (the package ships no type declarations).
 declare module 'pngjs' {
   interface PngData {
     width: number;

@@ -34,7 +34,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
     }
   }
   const t = target.to(logits.dtype).unsqueeze(1); // [N, 1, ...]
-  const classes = arange(c, undefined, 1, { dtype: logits.dtype }).reshape([1, c, ...spatial.map(() => 1)]);
+  const classes = arange(c, undefined, 1, { dtype: logits.dtype, like: logits }).reshape([1, c, ...spatial.map(() => 1)]);
   const onehot = t.eq(classes); // [N, C, ...]; all zero where the target is ignored
   const valid = target.ne(ignoreIndex).to(logits.dtype);
   const picked = logits.logSoftmax(1).mul(onehot).sum(1).neg(); // [N, ...]

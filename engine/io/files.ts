@@ -4,13 +4,17 @@
  * Does: read a whole file into memory and hand it to the pure parsers (`safetensors.ts`,
  * `torchscript.ts`); write files atomically (temp file in the same directory, fsync, rename, fsync of
  * the directory), so a crash never leaves a half-written checkpoint under the real name.
+ * Bounded: a file is read whole, so memory is its size plus what the parsers allow (their limits,
+ *   see docs/formats.md); every parser error names the path.
  * Does not: stream or memory-map (files are read whole; Node's readFile caps them at 2 GiB), or lock
  * against concurrent writers (the last rename wins).
  */
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { parseSafetensors, serializeSafetensors, type ParsedSafetensors, type RawTensor } from './safetensors.ts';
+import {
+  SafetensorsError, parseSafetensors, serializeSafetensors, type ParsedSafetensors, type RawTensor,
+} from './safetensors.ts';
 import { readTorchArchive, type TorchArchive } from './torchscript.ts';
 import { tensorsFromRaw, tensorToRaw } from './tensors.ts';
 import type { DType } from '../../kernels/backend.ts';
@@ -75,7 +79,13 @@ async function syncDirectory(dir: string): Promise<void> {
 /** Load a `.safetensors` file as engine tensors (float data as float32 unless `dtype` is given). */
 export async function loadSafetensors(path: string, dtype?: DType): Promise<{ tensors: Map<string, Tensor>; metadata: Record<string, string> }> {
   const parsed = await readSafetensorsFile(path);
-  return { tensors: tensorsFromRaw(parsed.tensors, dtype), metadata: parsed.metadata };
+  try {
+    return { tensors: tensorsFromRaw(parsed.tensors, dtype), metadata: parsed.metadata };
+  } catch (err) {
+    // decoding names only the tensor (an I64 beyond 2^53, say): add the file
+    if (err instanceof SafetensorsError) throw new SafetensorsError(err.code, `${path}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Save engine tensors (a state dict, say) as a `.safetensors` file, atomically. */

@@ -10,6 +10,11 @@
  *  - BINPERSID hands the persistent id to the caller's `persistentLoad` (how torch refers to storages).
  * Supports the binary opcodes of protocols 2-4 that torch.save / torch.jit.save write, plus a few older
  * binary ones; any other opcode is refused as `unknown pickle opcode 0x..`.
+ * Bounded: the stack, the memo and LONG integers are capped by `PICKLE_LIMITS` (a LONG of a million
+ * bytes would cost quadratic time to convert), and every length is checked against the bytes left
+ * before anything is read, so a hostile pickle fails with a `PickleError` naming the file.
+ * The machine is a loop, not a recursion: nesting depth costs no JS stack here (the callers' walks
+ * over the result bound their own depth, see torchscript.ts).
  * Does not support: text protocol 0 opcodes (INT, STRING, PUT...), sets, NEWOBJ_EX, out-of-band buffers.
  * Values: None -> null, int -> number (bigint beyond 2^53), float -> number, str -> string,
  * bytes -> Uint8Array, tuple and list -> array, dict -> Map (attributes BUILD sets on a dict are dropped).
@@ -50,6 +55,22 @@ export class PickleError extends Error {
   }
 }
 
+/** Caps on one unpickling (documented in docs/formats.md). */
+export interface PickleLimits {
+  /** Most values on the stack at once. */
+  maxStack: number;
+  /** Most memo entries. */
+  maxMemo: number;
+  /** Longest LONG1 / LONG4 integer, in bytes (torch writes at most 8). */
+  maxLongBytes: number;
+}
+
+export const PICKLE_LIMITS: Readonly<PickleLimits> = {
+  maxStack: 1 << 24,
+  maxMemo: 1 << 22,
+  maxLongBytes: 1024,
+};
+
 export interface UnpickleOptions {
   /** Map an allowed `module.name` to a value; `undefined` refuses it. */
   resolveGlobal(module: string, name: string): PickleValue | undefined;
@@ -57,6 +78,8 @@ export interface UnpickleOptions {
   persistentLoad?(pid: PickleValue): PickleValue;
   /** Shown in error messages (a file name). */
   source?: string;
+  /** Override some of `PICKLE_LIMITS`. */
+  limits?: Partial<PickleLimits>;
 }
 
 /** Run the restricted machine over `bytes` and return the value before STOP. */
@@ -65,6 +88,7 @@ export function unpickle(bytes: Uint8Array, options: UnpickleOptions): PickleVal
 }
 
 const MARK = Symbol('mark');
+const UTF8 = new TextDecoder();
 type Slot = PickleValue | typeof MARK;
 
 class Unpickler {
@@ -73,10 +97,12 @@ class Unpickler {
   private memo = new Map<number, PickleValue>();
   private readonly view: DataView;
   private readonly source: string;
+  private readonly limits: PickleLimits;
 
   constructor(private readonly bytes: Uint8Array, private readonly options: UnpickleOptions) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.source = options.source ?? '<pickle>';
+    this.limits = { ...PICKLE_LIMITS, ...options.limits };
   }
 
   run(): PickleValue {
@@ -110,7 +136,7 @@ class Unpickler {
       case 0x42: this.push(this.take(this.u32()).slice()); return; // BINBYTES
       case 0x43: this.push(this.take(this.u8()).slice()); return; // SHORT_BINBYTES
       case 0x8e: this.push(this.take(this.u64()).slice()); return; // BINBYTES8
-      case 0x28: this.stack.push(MARK); return; // MARK
+      case 0x28: this.pushSlot(MARK); return; // MARK
       case 0x29: this.push([]); return; // EMPTY_TUPLE
       case 0x5d: this.push([]); return; // EMPTY_LIST
       case 0x7d: this.push(new Map()); return; // EMPTY_DICT
@@ -120,16 +146,16 @@ class Unpickler {
       case 0x74: this.push(this.popMark()); return; // TUPLE
       case 0x6c: this.push(this.popMark()); return; // LIST
       case 0x64: this.push(this.setItems(new Map(), this.popMark())); return; // DICT
-      case 0x61: this.listOf(this.top()).push(this.popN(1)[0]); return; // APPEND
-      case 0x65: { const items = this.popMark(); this.listOf(this.top()).push(...items); return; } // APPENDS
+      case 0x61: { const [x] = this.popN(1); this.listOf(this.top()).push(x); return; } // APPEND: pop the item, then the list is on top
+      case 0x65: { const items = this.popMark(); const list = this.listOf(this.top()); for (const x of items) list.push(x); return; } // APPENDS (a loop: push(...items) overflows the JS stack past ~100k items)
       case 0x73: { const kv = this.popN(2); this.setItems(this.dictOf(this.top()), kv); return; } // SETITEM
       case 0x75: { const kv = this.popMark(); this.setItems(this.dictOf(this.top()), kv); return; } // SETITEMS
       case 0x30: this.pop(); return; // POP
       case 0x31: this.popMark(); return; // POP_MARK
       case 0x32: this.push(this.top()); return; // DUP
-      case 0x71: this.memo.set(this.u8(), this.top()); return; // BINPUT
-      case 0x72: this.memo.set(this.u32(), this.top()); return; // LONG_BINPUT
-      case 0x94: this.memo.set(this.memo.size, this.top()); return; // MEMOIZE
+      case 0x71: this.memoSet(this.u8()); return; // BINPUT
+      case 0x72: this.memoSet(this.u32()); return; // LONG_BINPUT
+      case 0x94: this.memoSet(this.memo.size); return; // MEMOIZE
       case 0x68: this.push(this.memoGet(this.u8())); return; // BINGET
       case 0x6a: this.push(this.memoGet(this.u32())); return; // LONG_BINGET
       case 0x63: this.push(this.global(this.line(), this.line())); return; // GLOBAL
@@ -162,7 +188,7 @@ class Unpickler {
     if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw this.error(`length ${n} too large`);
     return Number(n);
   }
-  private utf8(n: number): string { return new TextDecoder().decode(this.take(n)); }
+  private utf8(n: number): string { return UTF8.decode(this.take(n)); }
   private latin1(n: number): string { return Array.from(this.take(n), (c) => String.fromCharCode(c)).join(''); }
   private line(): string {
     const end = this.bytes.indexOf(0x0a, this.pos);
@@ -171,6 +197,7 @@ class Unpickler {
   }
   /** Little-endian two's complement integer of n bytes (LONG1 / LONG4). */
   private long(n: number): number | bigint {
+    if (n > this.limits.maxLongBytes) throw this.error(`LONG of ${n} bytes, more than the limit of ${this.limits.maxLongBytes}`);
     const b = this.take(n);
     let v = 0n;
     for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
@@ -184,7 +211,11 @@ class Unpickler {
 
   // --- the stack
 
-  private push(v: PickleValue): void { this.stack.push(v); }
+  private push(v: PickleValue): void { this.pushSlot(v); }
+  private pushSlot(v: Slot): void {
+    if (this.stack.length >= this.limits.maxStack) throw this.error(`stack deeper than the limit of ${this.limits.maxStack} at byte ${this.pos}`);
+    this.stack.push(v);
+  }
   private pop(): PickleValue {
     const v = this.stack.pop();
     if (v === undefined || v === MARK) throw this.error(`pickle stack underflow at byte ${this.pos}`);
@@ -206,6 +237,10 @@ class Unpickler {
     const items = this.stack.splice(at) as PickleValue[];
     items.shift(); // the mark itself
     return items;
+  }
+  private memoSet(i: number): void {
+    if (!this.memo.has(i) && this.memo.size >= this.limits.maxMemo) throw this.error(`more memo entries than the limit of ${this.limits.maxMemo}`);
+    this.memo.set(i, this.top());
   }
   private memoGet(i: number): PickleValue {
     if (!this.memo.has(i)) throw this.error(`pickle memo ${i} read before it was written`);

@@ -12,6 +12,9 @@
  *    `bytes` when its offset is aligned, otherwise a fresh aligned copy, so copy before mutating;
  *  - write files the way the Rust crate does: header padded with spaces to a multiple of 8, no gaps
  *    between tensors (here in alphabetical order of names, which the reader does not require).
+ *  - bound what a file can make us allocate: the header is at most `SAFETENSORS_LIMITS.maxHeaderBytes`
+ *    (the Rust crate's 100 MB) and holds at most `maxTensors` entries; every tensor must lie inside
+ *    the file, so the data costs nothing (views) or one copy of the file's bytes (unaligned offsets).
  * Does not: touch the file system (see `files.ts`), know about `Tensor`, or support the dtypes outside
  * `StDType` (BOOL, I8, U16, F8_*...): those are refused by name. Assumes a little-endian host (all
  * current JS engines' platforms), and checks it.
@@ -32,6 +35,8 @@ export interface RawTensor {
 export type SafetensorsErrorCode =
   | 'TRUNCATED' | 'HEADER_LENGTH' | 'BAD_JSON' | 'BAD_METADATA' | 'UNKNOWN_DTYPE' | 'BAD_SHAPE'
   | 'BAD_OFFSETS' | 'OUT_OF_BOUNDS' | 'OVERLAP' | 'BYTE_LENGTH'
+  | 'TOO_LARGE' // a header or tensor count beyond SAFETENSORS_LIMITS
+  | 'I64_RANGE' // decoding: an I64 value a double cannot hold exactly
   | 'DTYPE_MISMATCH'; // writer only: the typed array does not match the dtype
 
 export class SafetensorsError extends Error {
@@ -40,6 +45,19 @@ export class SafetensorsError extends Error {
     this.name = 'SafetensorsError';
   }
 }
+
+/** Limits on one file (documented in docs/formats.md). */
+export interface SafetensorsLimits {
+  /** Largest JSON header, in bytes (the Rust crate's MAX_HEADER_SIZE). */
+  maxHeaderBytes: number;
+  /** Most tensors in one file. */
+  maxTensors: number;
+}
+
+export const SAFETENSORS_LIMITS: Readonly<SafetensorsLimits> = {
+  maxHeaderBytes: 100_000_000,
+  maxTensors: 1 << 20,
+};
 
 export interface ParsedSafetensors {
   tensors: Map<string, RawTensor>;
@@ -66,12 +84,22 @@ export function numel(shape: readonly number[]): number {
 // Reading
 
 /** Parse a whole safetensors file held in memory. `source` only appears in error messages. */
-export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): ParsedSafetensors {
+export function parseSafetensors(
+  bytes: Uint8Array, source = '<buffer>', limits: Partial<SafetensorsLimits> = {},
+): ParsedSafetensors {
   if (!HOST_LITTLE_ENDIAN) throw new Error('safetensors: big-endian hosts are not supported');
+  const { maxHeaderBytes, maxTensors } = { ...SAFETENSORS_LIMITS, ...limits };
   const header = readHeader(bytes, source);
+  if (header.length > maxHeaderBytes) {
+    throw new SafetensorsError('TOO_LARGE', `${source}: header of ${header.length} bytes, more than the limit of ${maxHeaderBytes}`);
+  }
   const dataStart = 8 + header.length;
   const dataLength = bytes.length - dataStart;
   const json = decodeHeaderJson(header.bytes, source);
+  const count = Object.keys(json).filter((k) => k !== '__metadata__').length;
+  if (count > maxTensors) {
+    throw new SafetensorsError('TOO_LARGE', `${source}: ${count} tensors, more than the limit of ${maxTensors}`);
+  }
 
   let metadata: Record<string, string> = {};
   const entries: { name: string; dtype: StDType; shape: number[]; begin: number; end: number }[] = [];
@@ -80,7 +108,7 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Parsed
       metadata = checkMetadata(value, source);
       continue;
     }
-    const at = `${source}: tensor "${name}"`;
+    const at = `${source}: tensor "${name.length > 200 ? `${name.slice(0, 200)}...` : name}"`;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new SafetensorsError('BAD_JSON', `${at}: header entry is not an object`);
     }
@@ -151,7 +179,7 @@ function checkMetadata(value: unknown, source: string): Record<string, string> {
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== 'string') {
       throw new SafetensorsError('BAD_METADATA',
-        `${source}: __metadata__["${k}"] is ${JSON.stringify(v)}, not a string`);
+        `${source}: __metadata__["${k}"] is ${brief(v)}, not a string`);
     }
     out[k] = v;
   }
@@ -160,7 +188,7 @@ function checkMetadata(value: unknown, source: string): Record<string, string> {
 
 function checkDType(value: unknown, at: string): StDType {
   if (!isStDType(value)) {
-    throw new SafetensorsError('UNKNOWN_DTYPE', `${at}: unsupported dtype ${JSON.stringify(value)} ` +
+    throw new SafetensorsError('UNKNOWN_DTYPE', `${at}: unsupported dtype ${brief(value)} ` +
       `(supported: ${Object.keys(DTYPE_SIZE).join(', ')})`);
   }
   return value;
@@ -170,11 +198,11 @@ function checkShape(value: unknown, at: string): number[] {
   const ok = Array.isArray(value) && value.every((d) => Number.isSafeInteger(d) && d >= 0);
   if (!ok) {
     throw new SafetensorsError('BAD_SHAPE',
-      `${at}: shape ${JSON.stringify(value)} is not an array of non-negative integers`);
+      `${at}: shape ${brief(value)} is not an array of non-negative integers`);
   }
   const shape = value as number[];
   if (!Number.isSafeInteger(numel(shape))) {
-    throw new SafetensorsError('BAD_SHAPE', `${at}: shape ${JSON.stringify(value)} has too many elements`);
+    throw new SafetensorsError('BAD_SHAPE', `${at}: shape ${brief(value)} has too many elements`);
   }
   return shape;
 }
@@ -184,9 +212,15 @@ function checkOffsets(value: unknown, at: string): [number, number] {
     value.every((d) => Number.isSafeInteger(d) && d >= 0) && value[0] <= value[1];
   if (!ok) {
     throw new SafetensorsError('BAD_OFFSETS',
-      `${at}: data_offsets ${JSON.stringify(value)} is not [begin, end] integers with 0 <= begin <= end`);
+      `${at}: data_offsets ${brief(value)} is not [begin, end] integers with 0 <= begin <= end`);
   }
   return [value[0], value[1]];
+}
+
+/** A JSON value for an error message, cut to 100 characters (a hostile header can be 100 MB). */
+function brief(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 100 ? `${s.slice(0, 100)}...` : s;
 }
 
 /** Sweep the byte ranges in order of `begin`; empty ranges cannot overlap anything. */
@@ -324,7 +358,7 @@ export function toFloat32(raw: RawTensor, name = '<tensor>'): Float32Array {
   return out;
 }
 
-/** Decode any dtype to float64 (exact for every dtype; I64 values beyond 2^53 throw). */
+/** Decode any dtype to float64 (exact for every dtype; I64 values beyond 2^53 throw `I64_RANGE`). */
 export function toFloat64(raw: RawTensor, name = '<tensor>'): Float64Array {
   const out = new Float64Array(raw.data.length);
   decodeInto(raw, out, name);
@@ -334,11 +368,25 @@ export function toFloat64(raw: RawTensor, name = '<tensor>'): Float64Array {
 function decodeInto(raw: RawTensor, out: Float32Array | Float64Array, name: string): void {
   const d = raw.data;
   switch (raw.dtype) {
-    case 'F16': for (let i = 0; i < d.length; i++) out[i] = f16BitsToFloat(d[i] as number); return;
+    case 'F16': {
+      const table = f16Table(); // one load per element instead of a branchy decode
+      for (let i = 0; i < d.length; i++) out[i] = table[d[i] as number];
+      return;
+    }
     case 'BF16': for (let i = 0; i < d.length; i++) out[i] = bf16BitsToFloat(d[i] as number); return;
     case 'I64': return decodeI64(d as BigInt64Array, out, name);
     default: out.set(d as Exclude<RawData, BigInt64Array>);
   }
+}
+
+/** Every half-precision bit pattern's value, as float32 (exact: F16 is a subset of F32). Built on first use. */
+let F16_TABLE: Float32Array | null = null;
+function f16Table(): Float32Array {
+  if (F16_TABLE === null) {
+    F16_TABLE = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) F16_TABLE[h] = f16BitsToFloat(h);
+  }
+  return F16_TABLE;
 }
 
 function decodeI64(d: BigInt64Array, out: Float32Array | Float64Array, name: string): void {
@@ -346,7 +394,7 @@ function decodeI64(d: BigInt64Array, out: Float32Array | Float64Array, name: str
     const v = d[i];
     const n = Number(v);
     if (BigInt(n) !== v) {
-      throw new RangeError(`${name}: I64 value ${v} at index ${i} does not fit exactly in a double`);
+      throw new SafetensorsError('I64_RANGE', `${name}: I64 value ${v} at index ${i} does not fit exactly in a double`);
     }
     out[i] = n;
   }

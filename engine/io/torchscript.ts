@@ -15,19 +15,58 @@
  *    the storage when it already is contiguous; copy before mutating). F16/BF16 keep their raw bits;
  *  - walk dicts and module objects into dotted names: tensors -> `tensors`, numbers (int or float
  *    attributes such as `input_resolution`, `context_length`, `eps`) -> `scalars`.
+ *  - bound what a hostile file can cost: the zip is read by `zip.ts` (sizes checked before allocating,
+ *    inflation stopped at the declared size), the bytes copied to rebuild tensors are capped per archive
+ *    by `TORCH_LIMITS.maxCopiedBytes` (aligned dense tensors are free views),
+ *    and the walk over the unpickled object graph is bounded in depth and in visits (shared subtrees
+ *    could otherwise make it exponential). Failures are `TorchZipError`, `ZipError` or `PickleError`,
+ *    each naming the file.
  * Does not: read the legacy pre-1.6 (non-zip) torch.save format, TorchScript code or `constants.pkl`,
  * quantized or sparse tensors, lists of tensors, bool/int8/complex storages, or big-endian archives.
  */
-import { unzipSync } from 'fflate';
 import {
   PickleBox, PickleClass, PickleError, PickleFunction, PickleObject, describe, unpickle,
-  type PickleValue,
+  type PickleLimits, type PickleValue,
 } from './pickle.ts';
 import { DTYPE_SIZE, bytesAsArray, numel, type RawData, type RawTensor, type StDType } from './safetensors.ts';
+import { readZip, type ZipLimits } from './zip.ts';
 
 export interface TorchArchive {
   tensors: Map<string, RawTensor>;
   scalars: Map<string, number>;
+}
+
+/** Limits of one archive read, beyond the zip's own (`ZIP_LIMITS`); documented in docs/formats.md. */
+export interface TorchLimits {
+  /**
+   * Most bytes copied while rebuilding tensors, over the whole archive: a tensor that is a contiguous,
+   * aligned slice of its storage is a free view; a strided one (a transpose, or an `expand` with stride
+   * 0, which can be far larger than its storage) or a misaligned one is copied, and pays here.
+   */
+  maxCopiedBytes: number;
+  /** Deepest nesting of dicts / module objects walked into names (Python's default recursion limit). */
+  maxDepth: number;
+  /** Most values visited while walking the object graph into names. */
+  maxVisits: number;
+}
+
+export const TORCH_LIMITS: Readonly<TorchLimits> = {
+  maxCopiedBytes: 2 ** 31,
+  maxDepth: 1000,
+  maxVisits: 1 << 20,
+};
+
+/** A torch archive that is a valid zip and pickle but not a loadable torch file; names the file. */
+export class TorchZipError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TorchZipError';
+  }
+}
+
+export interface TorchArchiveOptions {
+  /** Override some of `TORCH_LIMITS`, of the zip reader's `ZIP_LIMITS` and of the unpickler's `PICKLE_LIMITS`. */
+  limits?: Partial<TorchLimits & ZipLimits & PickleLimits>;
 }
 
 /** Storage classes torch writes, by the dtype they hold. */
@@ -44,39 +83,43 @@ interface Storage {
 }
 
 /** Parse a torch zip archive held in memory. `source` only appears in error messages. */
-export function readTorchArchive(bytes: Uint8Array, source: string): TorchArchive {
-  const files = unzipArchive(bytes, source);
+export function readTorchArchive(bytes: Uint8Array, source: string, options: TorchArchiveOptions = {}): TorchArchive {
+  const limits = { ...TORCH_LIMITS, ...options.limits };
+  const files = unzipArchive(bytes, source, options.limits);
   const prefix = archivePrefix(files, source);
   const order = files.get(`${prefix}byteorder`);
   if (order && new TextDecoder().decode(order).trim() !== 'little') {
-    throw new Error(`${source}: big-endian archives are not supported`);
+    throw new TorchZipError(`${source}: big-endian archives are not supported`);
   }
   const storages = new Map<string, Storage>();
+  const budget: CopyBudget = { left: limits.maxCopiedBytes, limit: limits.maxCopiedBytes };
   const root = unpickle(files.get(`${prefix}data.pkl`)!, {
     source: `${source}:${prefix}data.pkl`,
-    resolveGlobal: (module, name) => resolveTorchGlobal(module, name, source),
+    resolveGlobal: (module, name) => resolveTorchGlobal(module, name, source, budget),
     persistentLoad: (pid) => new PickleBox('storage', loadStorage(pid, files, prefix, storages, source)),
+    limits: options.limits,
   });
   const out: TorchArchive = { tensors: new Map(), scalars: new Map() };
-  collect(root, '', out, new Set());
+  const walk: Walk = { out, path: new Set(), visits: 0, limits, source };
+  collect(root, '', 0, walk);
   return out;
 }
 
 /** Unzip only what is read: `*\/data.pkl`, `*\/data/*` and `*\/byteorder` (skips code and debug info). */
-function unzipArchive(bytes: Uint8Array, source: string): Map<string, Uint8Array> {
+function unzipArchive(bytes: Uint8Array, source: string, limits?: Partial<ZipLimits>): Map<string, Uint8Array> {
   const isZip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3 && bytes[3] === 4;
   if (!isZip) {
-    throw new Error(`${source}: not a zip archive; the legacy (pre-1.6) torch.save format is not ` +
+    throw new TorchZipError(`${source}: not a zip archive; the legacy (pre-1.6) torch.save format is not ` +
       'supported, re-save it with a recent torch');
   }
   const wanted = /^[^/]+\/(data\.pkl|data\/[^/]+|byteorder)$/;
-  return new Map(Object.entries(unzipSync(bytes, { filter: (f) => wanted.test(f.name) })));
+  return readZip(bytes, source, { filter: (name) => wanted.test(name), limits });
 }
 
 function archivePrefix(files: Map<string, Uint8Array>, source: string): string {
   const pkls = [...files.keys()].filter((n) => n.endsWith('/data.pkl'));
   if (pkls.length !== 1) {
-    throw new Error(`${source}: expected one <archive>/data.pkl in the zip, found ${pkls.length}`);
+    throw new TorchZipError(`${source}: expected one <archive>/data.pkl in the zip, found ${pkls.length}`);
   }
   return pkls[0].slice(0, -'data.pkl'.length);
 }
@@ -86,7 +129,7 @@ function archivePrefix(files: Map<string, Uint8Array>, source: string): string {
 
 const identity = (qualname: string) => new PickleFunction(qualname, (args) => args[0] ?? null);
 
-function resolveTorchGlobal(module: string, name: string, source: string): PickleValue | undefined {
+function resolveTorchGlobal(module: string, name: string, source: string, budget: CopyBudget): PickleValue | undefined {
   const qualname = `${module}.${name}`;
   if (module === '__torch__' || module.startsWith('__torch__.')) return new PickleClass(qualname);
   if (module === 'torch' && Object.hasOwn(STORAGE_DTYPES, name)) {
@@ -97,7 +140,7 @@ function resolveTorchGlobal(module: string, name: string, source: string): Pickl
       return new PickleFunction(qualname, (args) => orderedDict(args, source));
     case 'torch._utils._rebuild_tensor_v2':
     case 'torch._utils._rebuild_tensor':
-      return new PickleFunction(qualname, (args) => new PickleBox('tensor', rebuildTensor(args, source)));
+      return new PickleFunction(qualname, (args) => new PickleBox('tensor', rebuildTensor(args, source, budget)));
     case 'torch._utils._rebuild_parameter':
     case 'torch._utils._rebuild_parameter_with_state':
     case 'torch.jit._pickle.build_intlist':
@@ -143,14 +186,14 @@ function loadStorage(
   const cached = cache.get(key);
   if (cached) return cached;
   const bytes = files.get(`${prefix}data/${key}`);
-  if (!bytes) throw new Error(`${source}: storage ${prefix}data/${key} is missing from the zip`);
+  if (!bytes) throw new TorchZipError(`${source}: storage ${prefix}data/${key} is missing from the zip`);
   const storage = { key, dtype: type.value as StDType, bytes };
   cache.set(key, storage);
   return storage;
 }
 
 /** `_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad?, hooks?, metadata?)`. */
-function rebuildTensor(args: PickleValue[], source: string): RawTensor {
+function rebuildTensor(args: PickleValue[], source: string, budget: CopyBudget): RawTensor {
   const [storageBox, offset, size, stride] = args;
   if (!(storageBox instanceof PickleBox && storageBox.tag === 'storage')) {
     throw new PickleError(`${source}: tensor without a storage (a ${describe(storageBox ?? null)})`);
@@ -166,10 +209,38 @@ function rebuildTensor(args: PickleValue[], source: string): RawTensor {
   const n = numel(shape);
   const last = offset + shape.reduce((acc, d, i) => acc + (d - 1) * strides[i], 0);
   if (n > 0 && last >= available) {
-    throw new Error(`${source}: tensor [${shape.join(', ')}] on storage ${storage.key} reads element ` +
+    throw new TorchZipError(`${source}: tensor [${shape.join(', ')}] on storage ${storage.key} reads element ` +
       `${last}, but the storage holds ${available}`);
   }
+  const copied = copyCost(storage, offset, shape, strides);
+  if (copied > budget.left) {
+    throw new TorchZipError(`${source}: tensor [${shape.join(', ')}] on storage ${storage.key} needs a copy of ` +
+      `${copied} bytes, past the limit of ${budget.limit} bytes copied per archive (TORCH_LIMITS.maxCopiedBytes)`);
+  }
+  budget.left -= copied;
   return { dtype: storage.dtype, shape, data: contiguous(storage, offset, shape, strides) };
+}
+
+/** What is left of `TORCH_LIMITS.maxCopiedBytes` while one archive is read. */
+interface CopyBudget {
+  left: number;
+  limit: number;
+}
+
+/** Bytes `contiguous` will allocate for this tensor: 0 for an aligned dense view. */
+function copyCost(storage: Storage, offset: number, shape: number[], strides: number[]): number {
+  const n = numel(shape);
+  const size = DTYPE_SIZE[storage.dtype];
+  if (n === 0) return 0;
+  if (isDense(shape, strides)) return (storage.bytes.byteOffset + offset * size) % size === 0 ? 0 : n * size;
+  const wordSize = size === 8 ? 4 : size;
+  return n * size + (storage.bytes.byteOffset % wordSize === 0 ? 0 : storage.bytes.length); // + wordView's copy
+}
+
+/** Strides that walk the shape row-major (size-1 dimensions may have any stride). */
+function isDense(shape: readonly number[], strides: readonly number[]): boolean {
+  const dense = rowMajor(shape);
+  return shape.every((d, i) => d === 1 || strides[i] === dense[i]);
 }
 
 function intList(v: PickleValue | undefined, what: string, source: string): number[] {
@@ -190,8 +261,7 @@ function rowMajor(shape: readonly number[]): number[] {
 function contiguous(storage: Storage, offset: number, shape: number[], strides: number[]): RawData {
   const n = numel(shape);
   const size = DTYPE_SIZE[storage.dtype];
-  const dense = rowMajor(shape);
-  if (n === 0 || shape.every((d, i) => d === 1 || strides[i] === dense[i])) {
+  if (n === 0 || isDense(shape, strides)) {
     return bytesAsArray(storage.dtype, storage.bytes, offset * size, n);
   }
   // Gather by element width (bytes are bytes: 8-byte elements move as two 32-bit words).
@@ -226,8 +296,24 @@ function wordView(bytes: Uint8Array, wordSize: number): Uint8Array | Uint16Array
 // ---------------------------------------------------------------------------------------------
 // Flattening
 
+/** State of one walk: where results go, the containers on the current path, and the budget spent. */
+interface Walk {
+  out: TorchArchive;
+  path: Set<PickleValue>;
+  visits: number;
+  limits: TorchLimits;
+  source: string;
+}
+
 /** Walk dicts and module objects: tensors and numbers get dotted names; the rest is skipped. */
-function collect(v: PickleValue, prefix: string, out: TorchArchive, path: Set<PickleValue>): void {
+function collect(v: PickleValue, prefix: string, depth: number, walk: Walk): void {
+  const { out, path, limits, source } = walk;
+  if (++walk.visits > limits.maxVisits) {
+    throw new TorchZipError(`${source}: the pickled object graph has more than ${limits.maxVisits} values to walk`);
+  }
+  if (depth > limits.maxDepth) {
+    throw new TorchZipError(`${source}: dicts / modules nested deeper than ${limits.maxDepth} (at "${prefix.slice(0, 200)}")`);
+  }
   if (v instanceof PickleBox) {
     if (v.tag === 'tensor' && prefix) out.tensors.set(prefix, v.value as RawTensor);
   } else if (typeof v === 'number') {
@@ -238,7 +324,7 @@ function collect(v: PickleValue, prefix: string, out: TorchArchive, path: Set<Pi
     const entries = v instanceof Map ? v : v.state instanceof Map ? v.state : new Map();
     for (const [k, child] of entries) {
       if (typeof k !== 'string' && typeof k !== 'number') continue;
-      collect(child, prefix ? `${prefix}.${k}` : `${k}`, out, path);
+      collect(child, prefix ? `${prefix}.${k}` : `${k}`, depth + 1, walk);
     }
     path.delete(v);
   }

@@ -20,7 +20,7 @@
  */
 import {
   denseStrides, sizeOf,
-  type Backend, type BinaryOp, type DType, type MatmulArgs, type ReduceOp,
+  type Backend, type BinaryOp, type DType, type MatmulArgs, type MemoryInfo, type ReduceOp,
   type Storage, type StridedView, type TypedArray, type UnaryOp,
 } from '../backend.ts';
 import { binary as cpuBinary, where as cpuWhere } from '../cpu/binary.ts';
@@ -35,10 +35,11 @@ import {
   createGpu, describeRenderer, kernelMode, maxElements, resolvedMode, GPU_MODES, type GpuInstance, type GpuMode,
 } from './device.ts';
 import { gatherGpu, scatterAddGpu } from './gather.ts';
+import { irfft2ByMatmul, rfft2ByMatmul } from './fft.ts';
 import { matmulGpu } from './matmul.ts';
 import { reduceGpu } from './reduce.ts';
 import { KernelRunner, uploadSpec } from './runner.ts';
-import { asGpuStorage, GpuStorage, tidy } from './storage.ts';
+import { asGpuStorage, GpuStorage, liveMemory, tidy } from './storage.ts';
 import { unaryGpu } from './unary.ts';
 
 export { GpuStorage, tidy, GPU_MODES, type GpuMode };
@@ -87,6 +88,15 @@ export class GpuBackend implements Backend {
       if (log) console.log(line);
       return line;
     });
+  }
+
+  /** Storages made and not yet disposed (device and host ones alike), and their bytes. */
+  memory(): MemoryInfo {
+    return { ...liveMemory(this) };
+  }
+
+  trackMemory(): void {
+    // Always counted: one addition per storage.
   }
 
   // -- placement ------------------------------------------------------------------------------------
@@ -245,6 +255,16 @@ export class GpuBackend implements Backend {
     if (this.onGpu(out, [sa, sb])) matmulGpu(this.runner, sa, sb, args, out);
     else this.runner.hostOp(out, [sa, sb], ([x, y]) => cpuMatmul(x, y, args, sa.dtype));
     return out;
+  }
+
+  // -- Fourier transforms: DFT matrices through this backend's own matmul (fft.ts) -------------------
+
+  rfft2(x: Storage, batch: number, H: number, W: number, scale: number): Storage {
+    return rfft2ByMatmul(this, x, batch, H, W, scale);
+  }
+
+  irfft2(X: Storage, batch: number, H: number, W: number, scale: number): Storage {
+    return irfft2ByMatmul(this, X, batch, H, W, scale);
   }
 
   // -- indexing -------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import {
   deletePayload, downloadPayload, kernelMode,
   type CompiledKernel, type DevicePayload, type GpuInstance, type KernelSource, type KernelThis,
 } from './device.ts';
-import { GpuStorage } from './storage.ts';
+import { GpuStorage, markDisposed } from './storage.ts';
 
 /** A kernel argument: a storage (device or host side), a host array, or a scalar uniform. */
 export type KernelArg = GpuStorage | Float32Array | number;
@@ -265,8 +265,7 @@ export class KernelRunner {
 
   /** Free the storage's memory once the work issued before this call has run. */
   dispose(s: GpuStorage): void {
-    if (s.disposed) return;
-    s.disposed = true;
+    if (!markDisposed(s)) return;
     this.schedule(() => {
       this.setDevice(s, null);
       s.host = null;

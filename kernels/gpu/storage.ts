@@ -15,7 +15,7 @@
  *
  * Not here: arithmetic, kernels, the ordering of work (runner.ts).
  */
-import type { Backend, DType, Storage, TypedArray } from '../backend.ts';
+import { BYTES_PER_ELEMENT, type Backend, type DType, type MemoryInfo, type Storage, type TypedArray } from '../backend.ts';
 import type { DevicePayload } from './device.ts';
 
 let nextId = 1;
@@ -37,8 +37,30 @@ export class GpuStorage implements Storage {
     /** Decided at creation and never changed: where `device` or `host` will be set. */
     readonly onDevice: boolean,
   ) {
+    const live = liveMemory(backend);
+    live.storages++;
+    live.bytes += size * BYTES_PER_ELEMENT[dtype];
     track(this);
   }
+}
+
+/** Per backend: storages created and not yet disposed, and their bytes (Backend.memory()). */
+const liveByBackend = new WeakMap<Backend, MemoryInfo>();
+
+export function liveMemory(backend: Backend): MemoryInfo {
+  let live = liveByBackend.get(backend);
+  if (live === undefined) liveByBackend.set(backend, live = { storages: 0, bytes: 0 });
+  return live;
+}
+
+/** Mark `s` disposed (once) and take it off its backend's live count. */
+export function markDisposed(s: GpuStorage): boolean {
+  if (s.disposed) return false;
+  s.disposed = true;
+  const live = liveMemory(s.backend);
+  live.storages--;
+  live.bytes -= s.size * BYTES_PER_ELEMENT[s.dtype];
+  return true;
 }
 
 export function asGpuStorage(s: Storage, backend: Backend): GpuStorage {

@@ -5,6 +5,7 @@
  *                                            B(r, j) = b[j] (a row vector, or the whole of b when
  *                                            rows = 1) or, when bSplat = 1, b[r] (one per row).
  *   exp(x, out, n)                           out[i] = e^x[i], to about 1 ulp of float32
+ *   sigmoid(x, out, n)                       out[i] = 1 / (1 + e^-x[i]), with exp's clamping
  *   sum_rows(x, out, outer, inner)           out[o] = Σ_i x[o, i], accumulated in f64 like the
  *                                            reference (so results agree to float32 rounding)
  *
@@ -12,8 +13,8 @@
  * scale over the last axes (b[j]), and a per-row statistic such as a mean or a softmax sum (b[r]).
  * The host (`index.ts`) recognises them from the strides and sends anything else to the reference.
  *
- * What it does not: float64 / int32, comparisons, pow, or any unary op but exp (Math.sin and
- * friends have no SIMD instruction; a polynomial for each is future work).
+ * What it does not: float64 / int32, comparisons, pow, or any unary op but exp and sigmoid
+ * (Math.sin and friends have no SIMD instruction; a polynomial for each is future work).
  */
 import {
   f32, f32x4, f64, f64x2, forRange, get, i32, i32x4, ifThen, set, v128, ValType,

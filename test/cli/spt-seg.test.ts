@@ -89,7 +89,7 @@ t.test('classify errors: usage (exit 2) and failures (exit 1) with clear message
     [['classify', join(dir, 'missing.png'), '--weights', weights, '--labels', 'a,b'], 1, /ENOENT|no such file/],
     [['classify', weights, '--weights', weights, '--labels', 'a,b'], 1, /not a PNG or JPEG/],
     [['classify', png, '--weights', png, '--labels', 'a,b'], 1, /image\.png/],
-    [['segment'], 2, /unknown command "segment"/],
+    [['frobnicate'], 2, /unknown command "frobnicate"/],
   ];
   for (const [argv, code, message] of cases) {
     const io = capture();

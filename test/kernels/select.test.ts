@@ -1,7 +1,6 @@
 // Backend choice: the fastest correct CPU path is the default; useDevice names and errors.
 import t from 'tap';
-import { getBackend, setBackend, tensor } from '../../engine/index.ts';
-import { useDevice } from '../../kernels/select.ts';
+import { getBackend, setBackend, tensor, useDevice } from '../../engine/index.ts';
 import { wasmUnavailableReason } from '../../kernels/wasm/index.ts';
 
 t.test('the default backend is wasm where it can run', async (t) => {

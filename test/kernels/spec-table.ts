@@ -238,6 +238,17 @@ function gatherCases(): SpecCase[] {
   ];
 }
 
+function fftCases(): SpecCase[] {
+  return [
+    spec('rfft2 [3, 32, 32] (power of two)', (inp, b) => b.rfft2(inp.f32([3, 32, 32]), 3, 32, 32, 1 / 32), { atol: 1e-5 }),
+    spec('rfft2 [2, 14, 14]', (inp, b) => b.rfft2(inp.f32([2, 14, 14]), 2, 14, 14, 1), { atol: 1e-4 }),
+    spec('rfft2 [1, 5, 7] (odd)', (inp, b) => b.rfft2(inp.f32([1, 5, 7]), 1, 5, 7, 1), { atol: 1e-5 }),
+    spec('irfft2 [2, 32, 17] -> 32x32', (inp, b) => b.irfft2(inp.f32([2, 32, 17, 2]), 2, 32, 32, 1 / 32), { atol: 1e-5 }),
+    spec('irfft2 [1, 14, 8] -> 14x14', (inp, b) => b.irfft2(inp.f32([1, 14, 8, 2]), 1, 14, 14, 1 / 196), { atol: 1e-5 }),
+    spec('irfft2 [3, 3, 4] -> 3x7 (odd)', (inp, b) => b.irfft2(inp.f32([3, 3, 4, 2]), 3, 3, 7, 1), { atol: 1e-5 }),
+  ];
+}
+
 function memoryCases(): SpecCase[] {
   return [
     spec('fromArray float32 round trip', (inp) => inp.f32([1000])),
@@ -254,6 +265,7 @@ function memoryCases(): SpecCase[] {
 
 export const SPEC_CASES: readonly SpecCase[] = [
   ...memoryCases(), ...unaryCases(), ...binaryCases(), ...reduceCases(), ...copyCases(), ...matmulCases(), ...gatherCases(),
+  ...fftCases(),
 ];
 
 // -- running --------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // The shapes demo really learns, and is reproducible from its seed.
 import t from 'tap';
-import { useDevice } from '../../kernels/select.ts';
+import { useDevice } from '../../engine/index.ts';
 import { SHAPES_DEFAULTS, trainShapes } from '../../train/shapes.ts';
 import { drawScenes, SHAPES } from '../../train/world.ts';
 

@@ -6,7 +6,8 @@
  *
  * Does:
  *   1. Upsamples the mask logits [B, C, h, w] bilinearly (align_corners = False) to the label size
- *      [H, W] when the two differ, as two matmuls with the bilinear matrices of model/interpolate.ts.
+ *      [H, W] when the two differ (engine/functional/interpolate.ts: two matmuls, constants on the
+ *      logits' backend).
  *   2. Builds the one-hot targets [B, C, H, W] from the labels [B, H, W]: target[b, c] = (label == c);
  *      a pixel labelled `ignoreIndex` (255) gets the all-zero vector (method.md §3.1).
  *   3. num_masks = Σ over images of the number of distinct non-ignored labels in that image (two
@@ -27,8 +28,7 @@
  *
  * Glossary: B batch, C classes, h, w logit size, H, W label size.
  */
-import { Tensor } from '../../engine/index.ts';
-import { bilinearWeights } from '../../model/interpolate.ts';
+import { interpolate, Tensor } from '../../engine/index.ts';
 import { diceLoss } from './dice.ts';
 import { sigmoidFocalLoss } from './focal.ts';
 import { ssim } from './ssim.ts';
@@ -115,25 +115,6 @@ export function prepareTargets(labels: Tensor, numClasses: number, like: Tensor,
 }
 
 /**
- * Bilinear resize (align_corners = False) of the last two axes: Ry · x · Rxᵀ with the interpolation
- * matrices of model/interpolate.ts (`bilinearWeights`), built here on x's backend and dtype (its
- * `resize2d` makes them on the global backend, which fails for logits that live elsewhere).
- */
-function upsample(x: Tensor, outH: number, outW: number): Tensor {
-  const h = x.shape[x.ndim - 2], w = x.shape[x.ndim - 1];
-  const backend = x.storage.backend;
-  let y = x;
-  if (h !== outH) y = new Tensor(backend.fromArray(bilinearWeights(h, outH), x.dtype), [outH, h]).matmul(y); // [B, C, H, w]
-  if (w !== outW) {
-    const m = bilinearWeights(w, outW); // [W, w]
-    const mT = new Float64Array(m.length);
-    for (let o = 0; o < outW; o++) for (let i = 0; i < w; i++) mT[i * outW + o] = m[o * w + i];
-    y = y.matmul(new Tensor(backend.fromArray(mT, x.dtype), [w, outW])); // [B, C, H, W]
-  }
-  return y;
-}
-
-/**
  * The SPT-SEG loss of mask logits [B, C, h, w] against integer labels [B, H, W] (255 = ignore).
  *
  *   const { total, focal, ssim } = sptLoss(logits, labels);   // total = 100·focal + ssim
@@ -152,7 +133,7 @@ export function sptLoss(logits: Tensor, labels: Tensor, opts: SPTLossOptions = {
   const [, C] = logits.shape;
   const [, H, W] = labels.shape;
   const { targets, valid, numMasks } = prepareTargets(labels, C, logits, ignoreIndex); // [B, C, H, W], [B, 1, H, W]
-  const x = upsample(logits, H, W); // [B, C, H, W]
+  const x = H === logits.shape[2] && W === logits.shape[3] ? logits : interpolate(logits, [H, W]); // [B, C, H, W]
   const weight = ignoreMode === 'mask' ? valid : undefined;
   const focal = sigmoidFocalLoss(x, targets, numMasks, { alpha, gamma, weight });
   const ssimTerm = ssim(x, targets, { windowSize, sigma, weight }).neg().add(1);

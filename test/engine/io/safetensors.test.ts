@@ -95,7 +95,7 @@ t.test('toFloat32 / toFloat64 decode every dtype', async (t) => {
 t.test('I64 values that a double cannot hold exactly throw', async (t) => {
   const raw: RawTensor = { dtype: 'I64', shape: [2], data: new BigInt64Array([1n, 2n ** 53n + 1n]) };
   t.throws(() => toFloat64(raw, 'position_ids'), /position_ids: I64 value 9007199254740993 at index 1 does not fit exactly/);
-  t.throws(() => toFloat32(raw), RangeError);
+  t.throws(() => toFloat32(raw), { name: 'SafetensorsError', code: 'I64_RANGE' }, 'a SafetensorsError, not a bare RangeError');
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,136 @@
+/**
+ * `spt-seg pretrain`: contrastive pretraining of the world's tiny CLIP (train/pretrain.ts), then the
+ * two gates on fresh held-out scenes (train/world/probe.ts); `spt-seg pretrain --eval <file>` only
+ * measures the gates of a saved model. The weights go to --asset (assets/world-clip.safetensors)
+ * only when both gates pass; below them the command says so, keeps the model in --out only, and
+ * exits 1. Thin: options, calls, printing.
+ */
+import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { useDevice } from '../../engine/index.ts';
+import { loadSafetensors, saveSafetensors, writeFileAtomic } from '../../engine/io/files.ts';
+import { CLIP, type CLIPConfig } from '../../model/clip.ts';
+import { formatTime } from '../../train/progress.ts';
+import { PRETRAIN_DEFAULTS, pretrain, type PretrainConfig } from '../../train/pretrain.ts';
+import { patchProbe, zeroShotAccuracy } from '../../train/world/probe.ts';
+import { WORLD_DEFAULTS, type WorldSettings } from '../../train/world/scenes.ts';
+import { UsageError, type ParsedArgs } from '../args.ts';
+import type { CliIO, Command } from '../command.ts';
+
+/** The gates (docs/world-study.md): zero-shot shape accuracy and the per-patch linear probe. */
+export const GATES = { zeroShot: 0.9, patchProbe: 0.6 } as const;
+/** Held-out scenes come from these seeds, far from the training stream's. */
+const EVAL_SEEDS = { zeroShot: 1_000_001, probe: 2_000_003 } as const;
+
+function num(args: ParsedArgs, name: string, fallback: number, integer: boolean, min: number): number {
+  const raw = args.get(name);
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min) {
+    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${raw}`);
+  }
+  return v;
+}
+
+export interface GateReport {
+  zeroShot: number;
+  perClass: number[];
+  probeOutput: number;
+  probeValue: number;
+  passed: boolean;
+}
+
+/** Measure both gates and print the two lines the issue asks for. */
+export function measureGates(clip: CLIP, world: WorldSettings, io: CliIO): GateReport {
+  const zs = zeroShotAccuracy(clip, world, EVAL_SEEDS.zeroShot);
+  const probe = patchProbe(clip, world, EVAL_SEEDS.probe);
+  const best = Math.max(probe.output, probe.value);
+  io.out(`zero-shot shape accuracy ${(100 * zs.accuracy).toFixed(1)}%`);
+  io.out(`patch probe ${(100 * best).toFixed(1)}%  (dense output ${(100 * probe.output).toFixed(1)}%, ` +
+    `value path ${(100 * probe.value).toFixed(1)}%; ${probe.trainPatches} train / ${probe.testPatches} test patches)`);
+  const passed = zs.accuracy >= GATES.zeroShot && best >= GATES.patchProbe;
+  return { zeroShot: zs.accuracy, perClass: zs.perClass, probeOutput: probe.output, probeValue: probe.value, passed };
+}
+
+/** A model file written by this command: weights + `config` / `world` metadata. */
+async function loadWorldClip(path: string): Promise<{ clip: CLIP; world: WorldSettings }> {
+  const { tensors, metadata } = await loadSafetensors(path);
+  if (metadata.config === undefined) throw new Error(`${path}: no "config" metadata; expected a model written by spt-seg pretrain`);
+  const clip = new CLIP(JSON.parse(metadata.config) as CLIPConfig);
+  clip.loadStateDict(tensors, { strict: true });
+  const world = metadata.world === undefined ? WORLD_DEFAULTS : (JSON.parse(metadata.world) as WorldSettings);
+  return { clip, world };
+}
+
+export const pretrainCommand: Command = {
+  spec: {
+    name: 'pretrain',
+    summary: 'Pretrain the shapes world\'s tiny CLIP (contrastive + region-text) and check its two gates.',
+    positionals: [],
+    options: [
+      { name: 'eval', type: 'string', value: '<file>', help: 'only measure the gates of a saved model (default assets/world-clip.safetensors)' },
+      { name: 'steps', type: 'string', value: '<n>', help: `optimizer steps (default ${PRETRAIN_DEFAULTS.steps})` },
+      { name: 'batch', type: 'string', value: '<n>', help: `scenes per step (default ${PRETRAIN_DEFAULTS.batchSize})` },
+      { name: 'lr', type: 'string', value: '<x>', help: `peak learning rate (default ${PRETRAIN_DEFAULTS.lr})` },
+      { name: 'seed', type: 'string', value: '<n>', help: 'seed of the weights and the scenes (default 0)' },
+      { name: 'out', type: 'string', value: '<dir>', help: 'run folder: loop checkpoint, log, model, gates (default runs/pretrain)' },
+      { name: 'asset', type: 'string', value: '<file>', help: 'where a model that passes the gates goes (default assets/world-clip.safetensors)' },
+      { name: 'resume', type: 'boolean', help: 'continue from the run folder\'s checkpoint' },
+      { name: 'device', type: 'string', value: '<name>', help: 'cpu, wasm, gpu or gpu:<mode> (default: SPT_DEVICE or the fastest CPU path)' },
+    ],
+    details: 'Gates, on fresh held-out scenes: zero-shot shape accuracy ≥ 90% ("a photo of a {shape}", single\n' +
+      'centred objects) and a per-patch linear probe ≥ 60%. See docs/world.md.\n' +
+      'The wasm backend uses every core the process may run on: `taskset -c 0 spt-seg pretrain` keeps it to one.\n' +
+      'Examples: spt-seg pretrain --steps 1500      spt-seg pretrain --eval assets/world-clip.safetensors',
+  },
+  async run(args, io) {
+    useDevice(args.get('device'));
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args.positionals[0])}`);
+    const evalPath = args.get('eval');
+    if (evalPath !== undefined) {
+      const { clip, world } = await loadWorldClip(evalPath);
+      const r = measureGates(clip, world, io);
+      io.out(r.passed ? 'gates: passed' : 'gates: NOT passed');
+      return r.passed ? 0 : 1;
+    }
+    const cfg: PretrainConfig = {
+      ...PRETRAIN_DEFAULTS,
+      steps: num(args, 'steps', PRETRAIN_DEFAULTS.steps, true, 1),
+      batchSize: num(args, 'batch', PRETRAIN_DEFAULTS.batchSize, true, 2),
+      lr: num(args, 'lr', PRETRAIN_DEFAULTS.lr, false, 0),
+      seed: num(args, 'seed', PRETRAIN_DEFAULTS.seed, true, 0),
+    };
+    const outDir = args.get('out') ?? join('runs', 'pretrain');
+    const asset = args.get('asset') ?? join('assets', 'world-clip.safetensors');
+    const v = cfg.clip.vision;
+    io.err(`pretrain: ViT ${v.layers} blocks × width ${v.width}, conv stem ${[3, ...(v.stemWidths ?? []), v.width].join('→')}, ` +
+      `${v.imageSize / v.patchSize}×${v.imageSize / v.patchSize} tokens; text ${cfg.clip.text.layers} blocks × ${cfg.clip.text.width}; ` +
+      `${cfg.steps} steps × ${cfg.batchSize} scenes`);
+    const t0 = Date.now();
+    const { clip, result } = await pretrain(cfg, { outDir, resume: args.flag('resume') ? 'auto' : null });
+    const trainSeconds = (Date.now() - t0) / 1000;
+    if (result.stopped === 'interrupted') {
+      io.err(`interrupted at step ${result.step}; continue with --resume`);
+      return 130;
+    }
+    const gates = measureGates(clip, cfg.world, io);
+    const meta = { config: JSON.stringify(cfg.clip), world: JSON.stringify(cfg.world), steps: String(cfg.steps), seed: String(cfg.seed) };
+    await mkdir(outDir, { recursive: true });
+    const model = join(outDir, 'world-clip.safetensors');
+    await saveSafetensors(model, clip.stateDict(), meta);
+    const last = result.records[result.records.length - 1];
+    const log = { ...gates, gates: GATES, steps: cfg.steps, batch: cfg.batchSize, seed: cfg.seed, trainSeconds,
+      finalLoss: last?.loss ?? null, world: cfg.world, clip: cfg.clip };
+    await writeFileAtomic(join(outDir, 'gates.json'), JSON.stringify(log, null, 2) + '\n');
+    io.out(`trained ${cfg.steps} steps in ${formatTime(trainSeconds)}; model in ${model}, log in ${join(outDir, 'gates.json')}`);
+    if (!gates.passed) {
+      io.err(`below the gates (zero-shot ≥ ${100 * GATES.zeroShot}%, patch probe ≥ ${100 * GATES.patchProbe}%): ${asset} was NOT written`);
+      return 1;
+    }
+    await mkdir(join(asset, '..'), { recursive: true });
+    await saveSafetensors(asset, clip.stateDict(), meta);
+    await writeFileAtomic(asset.replace(/\.safetensors$/, '') + '.json', JSON.stringify(log, null, 2) + '\n');
+    io.out(`gates passed: wrote ${asset}`);
+    return 0;
+  },
+};

@@ -1,0 +1,231 @@
+/**
+ * SPT-SEG checkpoints across the PyTorch border (method.md §9, "Official parameter names"): what
+ * `spt-seg export` and `spt-seg import` do, so that prompts and decoder trained here continue in the
+ * official code (clearxu/SPT on ZegCLIP / mmsegmentation) and a PyTorch-trained model runs here.
+ *
+ *   await exportSptSeg('runs/voc/weights.safetensors', 'spt.pth', { format: 'pt', mmseg: true });
+ *   await exportSptSeg('runs/voc/checkpoint.safetensors', 'spt.safetensors', { base: 'init.safetensors' });
+ *   await importSptSeg('iter_20000.pth', 'spt.safetensors');
+ *
+ * Inputs (by content, not by name): a safetensors state dict under the official names; a spt-seg
+ *   training checkpoint (train/checkpoint.ts: the trainable tensors as `model/<key>` plus optimizer
+ *   state, recognised by its "spt-seg.checkpoint" metadata), whose frozen tensors come from `base`; a
+ *   `torch.save`d state dict (read by engine/io/torchscript.ts's restricted unpickler: a pickle naming
+ *   any global off its allow-list is refused). mmseg checkpoints `{"state_dict": ..., "meta": ...,
+ *   "optimizer": ...}` are unwrapped (tensors outside "state_dict" are dropped and reported), and a
+ *   DistributedDataParallel `module.` prefix is stripped.
+ * Checked: every key and shape against the architecture inferred from the shapes (spt-weights.ts);
+ *   each missing, unexpected or mis-shaped key is named with both shapes. Keys of modules the official
+ *   forward never calls (proj_fre, self_attn, norm1, h_proj, text_encoder.*) are dropped and reported.
+ * Output: the model's state dict under the official names, float32 (complex_weight [Gh, Gw/2+1, D, 2]),
+ *   as safetensors or as a torch.save zip (engine/io/torch-writer.ts; `mmseg` wraps it in
+ *   {"meta", "state_dict"}). Byte-stable: the same weights always give the same file.
+ * Does not: convert CLIP-only checkpoints (that is `spt-seg convert`), or carry optimizer state across
+ *   (the official code starts a fresh AdamW; `load_from=` loads weights only).
+ */
+import { noGrad, type Tensor } from '../engine/index.ts';
+import { skipInit } from '../engine/nn/index.ts';
+import { parseSafetensors, serializeSafetensors, type RawTensor } from '../engine/io/safetensors.ts';
+import { readTorchArchive } from '../engine/io/torchscript.ts';
+import { serializeTorchArchive } from '../engine/io/torch-writer.ts';
+import { tensorsFromRaw } from '../engine/io/tensors.ts';
+import { SptSeg, type SptSegConfig } from './segmenter.ts';
+import { inferSptSegConfig, isUnused, sptSegFromStateDict, SptWeightsError, type SptLoadOptions } from './spt-weights.ts';
+
+export type SptFileFormat = 'safetensors' | 'pt';
+export type SptContainer = 'safetensors' | 'torch-zip' | 'training-checkpoint';
+
+/** The metadata key train/checkpoint.ts marks a training checkpoint with. */
+const CHECKPOINT_KEY = 'spt-seg.checkpoint';
+const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+/** A state dict read from some container, before it is checked. */
+export interface RawStateDict {
+  tensors: Map<string, RawTensor>;
+  container: SptContainer;
+  /** Tensors that are not model weights (mmseg's optimizer state, a checkpoint's Adam moments). */
+  dropped: string[];
+  /** The prefix removed from every key ("state_dict.", "module.", "model/"), or "" for none. */
+  unwrapped: string;
+}
+
+/** Parse the bytes of any supported container into an (unchecked) official-name state dict. */
+export function readSptStateDict(bytes: Uint8Array, source: string): RawStateDict {
+  const isZip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3 && bytes[3] === 4;
+  if (isZip) return unwrap(readTorchArchive(bytes, source).tensors, 'torch-zip');
+  const parsed = parseSafetensors(bytes, source);
+  if (parsed.metadata[CHECKPOINT_KEY] === undefined) return unwrap(parsed.tensors, 'safetensors');
+  return strip(parsed.tensors, 'model/', 'training-checkpoint');
+}
+
+/** mmseg's {"state_dict": ...} (flattened by the reader to "state_dict.<key>"), then DDP's "module.". */
+function unwrap(tensors: Map<string, RawTensor>, container: SptContainer): RawStateDict {
+  const wrapped = [...tensors.keys()].some((k) => k.startsWith('state_dict.'));
+  const out = wrapped ? strip(tensors, 'state_dict.', container) : { tensors, container, dropped: [], unwrapped: '' };
+  if (out.tensors.size > 0 && [...out.tensors.keys()].every((k) => k.startsWith('module.'))) {
+    const inner = strip(out.tensors, 'module.', container);
+    return { ...inner, dropped: out.dropped, unwrapped: out.unwrapped + 'module.' };
+  }
+  return out;
+}
+
+/** Keep the keys under `prefix` (without it); the others are dropped. */
+function strip(tensors: Map<string, RawTensor>, prefix: string, container: SptContainer): RawStateDict {
+  const kept = new Map<string, RawTensor>(), dropped: string[] = [];
+  for (const [k, t] of tensors) {
+    if (k.startsWith(prefix)) kept.set(k.slice(prefix.length), t);
+    else dropped.push(k);
+  }
+  return { tensors: kept, container, dropped, unwrapped: prefix };
+}
+
+/** What checking a state dict against its inferred architecture finds. */
+export interface StateDictProblems {
+  missing: string[];
+  unexpected: string[];
+  mismatched: string[];
+}
+
+/**
+ * Check every key and shape of an official-name state dict against the architecture its shapes
+ * imply; returns the config and the known-unused keys, or throws an SptWeightsError that names each
+ * missing, unexpected or mis-shaped key with both shapes.
+ */
+export function checkSptStateDict(
+  shapes: ReadonlyMap<string, readonly number[]>, opts: SptLoadOptions = {}, source = '<state dict>',
+): { config: SptSegConfig; ignoredKeys: string[] } {
+  const attention = shapes.has('decode_head.decoder_1.layers.0.hlfs.prompt') ? 'hilo' : 'cross';
+  const ignoredKeys = [...shapes.keys()].filter((k) => isUnused(k, attention));
+  const used = new Map([...shapes].filter(([k]) => !isUnused(k, attention)));
+  const config = inferSptSegConfig(used, opts, source);
+  const expected = new Map([...skipInit(() => new SptSeg(config)).stateDict()].map(([k, t]) => [k, t.shape]));
+  const p: StateDictProblems = { missing: [], unexpected: [], mismatched: [] };
+  for (const [k, want] of expected) {
+    const got = used.get(k);
+    if (!got) p.missing.push(`  missing key ${k}: expected shape ${fmt(want)}, not in the file`);
+    else if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
+      p.mismatched.push(`  size mismatch for ${k}: expected shape ${fmt(want)} (from the inferred architecture), got ${fmt(got)}`);
+    }
+  }
+  for (const [k, got] of used) {
+    if (!expected.has(k)) p.unexpected.push(`  unexpected key ${k}: shape ${fmt(got)}, no such parameter in the inferred architecture`);
+  }
+  const all = [...p.missing, ...p.unexpected, ...p.mismatched];
+  if (all.length > 0) throw new StateDictError(source, p, `${source}: ${all.length} problem(s) against the architecture inferred from the shapes:\n${all.join('\n')}`);
+  return { config, ignoredKeys };
+}
+
+/** A state dict that does not fit its inferred architecture; `problems` says how. */
+export class StateDictError extends SptWeightsError {
+  constructor(readonly source: string, readonly problems: StateDictProblems, message: string) {
+    super(message);
+    this.name = 'StateDictError';
+  }
+}
+
+/** Check (see `checkSptStateDict`) and build the model from an official-name state dict. */
+export function sptSegFromOfficial(dict: ReadonlyMap<string, Tensor>, opts: SptLoadOptions = {}, source = '<state dict>'): { model: SptSeg; ignoredKeys: string[] } {
+  checkSptStateDict(new Map([...dict].map(([k, t]) => [k, t.shape])), opts, source);
+  return sptSegFromStateDict(dict, opts, source);
+}
+
+/** The model's whole state dict under the official names as float32 arrays, in the model's order. */
+export function officialStateDict(model: SptSeg): Map<string, RawTensor> {
+  return new Map([...model.stateDict()].map(([k, t]) => [k, { dtype: 'F32', shape: [...t.shape], data: Float32Array.from(noGrad(() => t.data())) }]));
+}
+
+export interface SerializeOptions {
+  format?: SptFileFormat;
+  /** (.pt only) wrap as an mmseg checkpoint {"meta": ..., "state_dict": ...}. */
+  mmseg?: boolean;
+}
+
+/** The bytes of an official-name weights file for `model` (deterministic). */
+export function serializeSptSeg(model: SptSeg, opts: SerializeOptions = {}): Uint8Array {
+  const tensors = officialStateDict(model);
+  const config = JSON.stringify(model.config);
+  if ((opts.format ?? 'safetensors') === 'safetensors') {
+    if (opts.mmseg) throw new Error('the mmseg wrapping is a .pt layout: use it with format "pt"');
+    return serializeSafetensors(tensors, { format: 'pt', 'spt-seg.config': config });
+  }
+  const wrap = opts.mmseg ? { meta: { exported_by: 'spt-seg', 'spt-seg.config': config } } : undefined;
+  return serializeTorchArchive(tensors, { wrap });
+}
+
+export interface InteropReport {
+  container: SptContainer;
+  /** The prefix stripped from the input's keys ("" for none). */
+  unwrapped: string;
+  /** Input tensors that are not weights (optimizer state...), not written. */
+  dropped: string[];
+  /** Weights of modules the official forward never calls, not written. */
+  ignoredKeys: string[];
+  /** Tensors taken from `base` (export of a training checkpoint), else 0. */
+  fromBase: number;
+  keys: number;
+  parameters: number;
+  config: SptSegConfig;
+}
+
+export interface ExportOptions extends SerializeOptions, SptLoadOptions {
+  /** The weights file that supplies the frozen tensors of a training checkpoint. */
+  base?: string;
+}
+
+/** `spt-seg export`: any supported input -> official-name float32 safetensors or torch.save zip. */
+export async function exportSptSeg(input: string, output: string, opts: ExportOptions = {}): Promise<InteropReport> {
+  const { readFile, writeFileAtomic } = await nodeFiles();
+  const src = readSptStateDict(await readFile(input), input);
+  let dict = tensorsFromRaw(src.tensors, 'float32');
+  let fromBase = 0;
+  if (opts.base !== undefined) {
+    const base = readSptStateDict(await readFile(opts.base), opts.base);
+    if (base.container === 'training-checkpoint') throw new SptWeightsError(`--base ${opts.base}: a training checkpoint, not a weights file`);
+    const frozen = [...tensorsFromRaw(base.tensors, 'float32')].filter(([k]) => !dict.has(k));
+    fromBase = frozen.length;
+    dict = new Map([...frozen, ...dict]);
+  }
+  let built: { model: SptSeg; ignoredKeys: string[] };
+  try {
+    built = sptSegFromOfficial(dict, opts, input);
+  } catch (err) {
+    if (src.container === 'training-checkpoint' && opts.base === undefined) {
+      throw new SptWeightsError(`${input} is a training checkpoint: it holds only the ${src.tensors.size} trainable tensors ` +
+        '(model/*); pass --base <weights.safetensors> (SPT-SEG weights under the official names: the run\'s model.init, ' +
+        `or a weights.safetensors of the same architecture) for the frozen ones. (${(err as Error).message.split('\n')[0]})`);
+    }
+    throw err;
+  }
+  await writeFileAtomic(output, serializeSptSeg(built.model, opts));
+  return report(src, built, fromBase);
+}
+
+/** `spt-seg import`: a safetensors or torch.save (plain or mmseg) state dict -> spt-seg weights file. */
+export async function importSptSeg(input: string, output: string, opts: SptLoadOptions = {}): Promise<InteropReport> {
+  const { readFile, writeFileAtomic } = await nodeFiles();
+  const src = readSptStateDict(await readFile(input), input);
+  if (src.container === 'training-checkpoint') {
+    throw new SptWeightsError(`${input} is an spt-seg training checkpoint; use spt-seg export (with --base) to make a weights file`);
+  }
+  const built = sptSegFromOfficial(tensorsFromRaw(src.tensors, 'float32'), opts, input);
+  await writeFileAtomic(output, serializeSptSeg(built.model));
+  return report(src, built, 0);
+}
+
+function report(src: RawStateDict, built: { model: SptSeg; ignoredKeys: string[] }, fromBase: number): InteropReport {
+  const sd = built.model.stateDict();
+  return {
+    container: src.container, unwrapped: src.unwrapped, dropped: src.dropped, ignoredKeys: built.ignoredKeys, fromBase,
+    keys: sd.size, parameters: [...sd.values()].reduce((n, t) => n + t.size, 0), config: built.model.config,
+  };
+}
+
+/** node:fs and engine/io/files.ts, loaded on first use through variable specifiers (browser bundles leave them alone). */
+async function nodeFiles(): Promise<{ readFile: (p: string) => Promise<Uint8Array>; writeFileAtomic: (p: string, d: Uint8Array) => Promise<void> }> {
+  const fsModule = 'node:fs/promises', ioModule = '../engine/io/files.ts';
+  const [fs, io] = await Promise.all([
+    import(fsModule) as Promise<typeof import('node:fs/promises')>,
+    import(ioModule) as Promise<typeof import('../engine/io/files.ts')>,
+  ]);
+  return { readFile: (p) => fs.readFile(p), writeFileAtomic: io.writeFileAtomic };
+}

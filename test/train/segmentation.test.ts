@@ -1,0 +1,60 @@
+// Segmentation glue: label maps of the inductive / transductive settings, pseudo-labels, and the
+// SPT-SEG start from CLIP weights (positional grid resized as F.interpolate does).
+import t from 'tap';
+import { interpolate, manualSeed, tensor } from '../../engine/index.ts';
+import { CLIP, type CLIPConfig } from '../../model/clip.ts';
+import { resizePositionalEmbedding, sptSegFromClip } from '../../model/spt-init.ts';
+import { labelMap, pseudoLabel, remapLabels } from '../../train/segmentation.ts';
+
+t.test('inductive labels: seen ids to their index, unseen to 255; transductive keeps ids', async (t) => {
+  const ind = labelMap(5, [0, 2, 4], 'inductive');
+  t.same([0, 1, 2, 3, 4, 255].map((v) => ind[v]), [0, 255, 1, 255, 2, 255]);
+  const tra = labelMap(5, [0, 2, 4], 'transductive');
+  t.same([0, 1, 2, 3, 4, 255].map((v) => tra[v]), [0, 1, 2, 3, 4, 255]);
+  const labels = tensor([[[0, 1], [4, 255]]], undefined, { dtype: 'int32' });
+  t.same(remapLabels(labels, ind).toArray(), [0, 255, 2, 255]);
+  t.throws(() => remapLabels(tensor([[[300]]], undefined, { dtype: 'int32' }), ind), /label value 300/);
+});
+
+t.test('pseudo-labels: unseen pixels take the argmax over the unseen classes only', async (t) => {
+  // 4 classes, unseen {1, 3}; logits favour the seen class 0 everywhere, then 3 over 1 at pixel 0.
+  const logits = tensor([[[[5, 5]], [[0, 2]], [[9, 9]], [[1, 0]]]]); // [1, 4, 1, 2]
+  const labels = tensor([[[1, 3]]], undefined, { dtype: 'int32' }); // both pixels unseen in the ground truth
+  t.same(pseudoLabel(logits, labels, [1, 3]).toArray(), [3, 1]);
+  const seenPixels = tensor([[[0, 2]]], undefined, { dtype: 'int32' });
+  t.same(pseudoLabel(logits, seenPixels, [1, 3]).toArray(), [0, 2], 'seen pixels keep their label');
+});
+
+t.test('SPT-SEG from CLIP: the visual weights are copied, the positional grid resized', async (t) => {
+  manualSeed(1);
+  const cfg: CLIPConfig = {
+    embedDim: 16,
+    vision: { imageSize: 32, patchSize: 8, width: 64, layers: 2, heads: 1, outputDim: 16 },
+    text: { contextLength: 77, vocabSize: 49408, width: 32, heads: 1, layers: 1, outputDim: 16 },
+  };
+  const clip = new CLIP(cfg);
+  const model = sptSegFromClip(clip, {
+    encoder: { vision: { ...cfg.vision, imageSize: 48 }, numTokens: 2, deepLayers: 1, spectralGrid: [6, 6] },
+    decoder: { embedDim: 16, width: 16, layers: 1, ffn: 32 },
+  });
+  const mine = model.stateDict(), theirs = clip.visual.stateDict();
+  for (const key of ['conv1.weight', 'transformer.resblocks.1.attn.in_proj_weight', 'ln_post.bias', 'proj']) {
+    t.same(mine.get(`backbone.${key}`)!.toArray(), theirs.get(key)!.toArray(), `${key} copied`);
+  }
+  const pos = model.backbone.positional_embedding;
+  t.same(pos.shape, [37, 64], '1 + 6·6 rows');
+  const src = clip.visual.positional_embedding; // [17, 64]
+  t.same(pos.toArray().slice(0, 64), src.toArray().slice(0, 64), 'the CLS row is kept');
+  const grid = src.slice(0, 1, 17).reshape([4, 4, 64]).permute([2, 0, 1]); // [64, 4, 4]
+  const want = interpolate(grid, [6, 6]).permute([1, 2, 0]).reshape([36 * 64]).toArray();
+  t.same(pos.toArray().slice(64), want, 'the grid is F.interpolate(bilinear) of the CLIP grid');
+  t.equal(resizePositionalEmbedding(src, 4, 4), src, 'the same grid is returned as is');
+  const q = mine.get('decode_head.q_proj.weight')!.toArray();
+  const std = Math.sqrt(q.reduce((a, v) => a + v * v, 0) / q.length);
+  t.ok(std > 0.015 && std < 0.025 && Math.max(...q.map(Math.abs)) <= 2, `decode head Linear weights ~ trunc_normal(0.02): std ${std.toFixed(4)}`);
+  t.same([...new Set(mine.get('decode_head.q_proj.bias')!.toArray())], [0], 'biases zero');
+  t.throws(() => sptSegFromClip(clip, {
+    encoder: { vision: { ...cfg.vision, width: 128 }, numTokens: 2, deepLayers: 1, spectralGrid: [4, 4] },
+    decoder: { embedDim: 16, width: 16, layers: 1, ffn: 32 },
+  }), /CLIP has vision width 64, the SPT-SEG config 128/);
+});
