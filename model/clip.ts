@@ -190,6 +190,17 @@ export const CLIP_CONFIG_LIMITS = { maxSize: 1 << 20, maxParameters: 2 ** 32 } a
 const VISION_KEYS = ['imageSize', 'patchSize', 'width', 'layers', 'heads', 'outputDim'] as const;
 const TEXT_KEYS = ['contextLength', 'vocabSize', 'width', 'layers', 'heads', 'outputDim'] as const;
 
+/** The optional conv-stem fields of a vision config (model/vit.ts), checked; {} for CLIP's patch stem. */
+function stemOf(v: { stem?: unknown; stemWidths?: unknown }, source: string): Pick<CLIPConfig['vision'], 'stem' | 'stemWidths'> {
+  if (v.stem === undefined || v.stem === 'patch') return v.stem === 'patch' ? { stem: 'patch' } : {};
+  if (v.stem !== 'conv') throw new ClipConfigError(`${source}: vision.stem must be "patch" or "conv", got ${JSON.stringify(v.stem)}`);
+  const w = v.stemWidths;
+  if (!Array.isArray(w) || w.length > 8 || !w.every((x) => Number.isInteger(x) && x >= 1 && x <= CLIP_CONFIG_LIMITS.maxSize)) {
+    throw new ClipConfigError(`${source}: vision.stemWidths must be up to 8 positive integers, got ${JSON.stringify(w)}`);
+  }
+  return { stem: 'conv', stemWidths: [...(w as number[])] };
+}
+
 /**
  * Parse and check a config stored as JSON (the `clip_config` entry of our safetensors metadata).
  * `source` (the file, say `model.safetensors: __metadata__.clip_config`) names it in errors.
@@ -226,7 +237,7 @@ export function parseClipConfig(json: string, source = 'clip_config'): CLIPConfi
   const pick = <K extends string>(o: Record<K, number>, keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, o[k]])) as Record<K, number>;
   const config: CLIPConfig = {
     embedDim: c.embedDim,
-    vision: pick(v, VISION_KEYS),
+    vision: { ...pick(v, VISION_KEYS), ...stemOf(v, source) },
     text: pick(t, TEXT_KEYS),
   };
   try {

@@ -22,11 +22,14 @@ import { defaultGenerator, interpolate, manualSeed, noGrad, tensor, type Tensor 
 import { AdamW, polyLr } from '../engine/optim/index.ts';
 import { freeze, type SptSeg } from '../model/segmenter.ts';
 import type { SegDataset } from './data/dataset.ts';
-import type { SegBatch, SegLoader } from './data/loader.ts';
+import type { SegBatch } from './data/loader.ts';
 import { testTransform, type Normalization } from './data/augment.ts';
 import { sptLoss, type IgnoreMode } from './losses/spt-loss.ts';
 import { ConfusionMatrix, type SegMetrics } from './metrics.ts';
-import type { LossTerms, TrainTask } from './loop.ts';
+import type { DataStream, LossTerms, TrainTask } from './loop.ts';
+
+/** What the task needs of a batch: normalised images [B, 3, H, W] and train-id labels [B, H, W] (255 = ignore). */
+export type LabelledBatch = Pick<SegBatch, 'images' | 'labels'>;
 
 export type Setting = 'inductive' | 'transductive';
 
@@ -99,8 +102,8 @@ export function pseudoLabel(logits: Tensor, labels: Tensor, unseenIds: readonly 
   return tensor(out, labels.shape, { dtype: 'int32', like: labels });
 }
 
-/** A TrainTask over `loader`'s batches for runTraining. */
-export function segmentationTask(model: SptSeg, loader: SegLoader, opts: SegTaskOptions): TrainTask<SegBatch> {
+/** A TrainTask over `loader`'s batches (a SegLoader, or any stream of labelled batches) for runTraining. */
+export function segmentationTask<B extends LabelledBatch>(model: SptSeg, loader: DataStream<B>, opts: SegTaskOptions): TrainTask<B> {
   const K = opts.text.shape[0];
   const map = labelMap(K, opts.seenIds, opts.setting);
   // Inductive training sees only the seen classes' embeddings, in seenIds order.
@@ -124,7 +127,7 @@ export function segmentationTask(model: SptSeg, loader: SegLoader, opts: SegTask
     generators: { default: defaultGenerator }, // dropout draws from it: saved, so a resumed run draws the same masks
     modelState: () => new Map(model.namedParameters().filter(([, p]) => p.requiresGrad)),
     loadModelState: (tensors) => noGrad(() => { model.loadStateDict(tensors, { strict: false }); }),
-    loss(batch: SegBatch): LossTerms {
+    loss(batch: B): LossTerms {
       const { maskLogits } = model.forward(batch.images, text); // [B, C, gh, gw]
       let labels = remapLabels(batch.labels, map); // [B, H, W]
       if (opts.setting === 'transductive') labels = pseudoLabel(maskLogits, labels, opts.unseenIds);

@@ -86,3 +86,21 @@ t.test('toArray and toArrayAsync give what Array.from gives', async (t) => {
   t.same(tensor([], [0]).toArray(), []);
   t.same(tensor(2.5, []).toArray(), [2.5]);
 });
+
+t.test('clipFromBytes copies the caller\'s bytes; with share (loadClip) the weights are views of them', async (t) => {
+  const { clipFromBytes, loadClip } = await import('../../../model/index.ts');
+  const { parseSafetensors } = await import('../../../engine/io/safetensors.ts');
+  const { readFileSync } = await import('node:fs');
+  const file = new URL('../../fixtures/clip/openai.safetensors', import.meta.url);
+  const key = 'visual.transformer.resblocks.0.mlp.c_fc.weight';
+  for (const share of [false, true]) {
+    const bytes = new Uint8Array(readFileSync(file));
+    const model = clipFromBytes(bytes, 'openai.safetensors', share);
+    const before = model.stateDict().get(key)!.toArray()[0];
+    (parseSafetensors(bytes).tensors.get(key)!.data as Float32Array)[0] = before + 1; // write the bytes
+    t.equal(model.stateDict().get(key)!.toArray()[0], share ? before + 1 : before, share ? 'shared' : 'copied');
+  }
+  const loaded = await loadClip(file.pathname);
+  const fromCopy = clipFromBytes(new Uint8Array(readFileSync(file)), 'openai.safetensors');
+  t.same(loaded.stateDict().get(key)!.toArray(), fromCopy.stateDict().get(key)!.toArray(), 'loadClip: the same weights');
+});

@@ -1,0 +1,59 @@
+// `spt-seg world` end to end at a tiny size (a random world CLIP, a few steps, a few scenes): the metric
+// lines, the files, and the HTML report rendered in Chromium with its pictures showing the masks.
+import t from 'tap';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { saveClip } from '../../model/weights.ts';
+import { createWorldClip, WORLD_CLIP } from '../../train/pretrain.ts';
+import { main } from '../../cli/spt-seg.ts';
+import { CHROMIUM_PATH, chromiumAvailable } from '../../tools/browser/page-server.ts';
+import { tempDir } from '../train/data-fixtures.ts';
+
+t.test('world: trains on the seen shapes, reports mIoU(S), mIoU(U), hIoU and writes a report', async (t) => {
+  const dir = tempDir('world');
+  const clip = join(dir, 'clip.safetensors');
+  await saveClip(createWorldClip(WORLD_CLIP, 0), clip);
+  const out: string[] = [], err: string[] = [];
+  const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+  const run = join(dir, 'run');
+  t.equal(await main(['world', '--clip', clip, '--steps', '3', '--batch', '4', '--test-scenes', '8', '--out', run], io), 0, err.join('\n'));
+  const text = out.join('\n');
+  for (const line of ['mIoU(S)', 'mIoU(U)', 'hIoU']) t.match(text, new RegExp(`^${line.replace(/[()]/g, '\\$&')} (\\d+\\.\\d|nan)$`, 'm'), line);
+  t.match(text, /SPT-SEG \(paper offset\) \(offset 0\.1/);
+  t.match(text, /frozen CLIP \(offset/);
+  t.match(err.join('\n'), /seen classes only/);
+  for (const f of ['report.html', 'weights.safetensors', 'log.jsonl', 'loss.png', 'checkpoint.safetensors']) t.ok(existsSync(join(run, f)), f);
+  const html = readFileSync(join(run, 'report.html'), 'utf8');
+  t.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 1 + 8 * 3, 'loss curve + 8 triples, all embedded');
+  t.match(html, /<tr class="unseen"><td>.*ring/);
+
+  if (!chromiumAvailable()) {
+    t.comment(`${CHROMIUM_PATH} missing: report screenshot skipped (apt-get install -y chromium)`);
+    return;
+  }
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1000, height: 1400 } });
+    await page.goto(`file://${join(run, 'report.html')}`);
+    const images = await page.$$eval('img', (els) => els.map((e) => ({ w: (e as HTMLImageElement).naturalWidth, ok: (e as HTMLImageElement).complete })));
+    t.ok(images.length === 25 && images.every((i) => i.ok && i.w > 0), 'every picture decodes in Chromium');
+    // The ground-truth masks show the objects: their pixels are not all one colour.
+    const colours = await page.$eval('figure img[alt="ground truth"]', (img) => {
+      const c = document.createElement('canvas');
+      const el = img as HTMLImageElement;
+      c.width = el.naturalWidth; c.height = el.naturalHeight;
+      const ctx = c.getContext('2d')!;
+      ctx.drawImage(el, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      const seen = new Set<string>();
+      for (let i = 0; i < d.length; i += 4) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+      return seen.size;
+    });
+    t.ok(colours >= 2, `a ground-truth mask shows ${colours} colours (objects on background)`);
+    const shot = await page.screenshot({ fullPage: false });
+    t.ok(shot.length > 10_000, 'screenshot taken');
+  } finally {
+    await browser.close();
+  }
+});
