@@ -22,11 +22,12 @@ import { segment } from './commands/segment.ts';
 import { trainCommand } from './commands/train.ts';
 import { evalCommand } from './commands/eval.ts';
 import { worldCommand } from './commands/world.ts';
+import { ablateCommand } from './commands/ablate.ts';
 import { exportCommand } from './commands/export.ts';
 import { importCommand } from './commands/import.ts';
 
 const PROGRAM = 'spt-seg';
-export const COMMANDS: readonly Command[] = [convert, classify, demo, data, pretrainCommand, trainCommand, evalCommand, worldCommand, segment, info, exportCommand, importCommand];
+export const COMMANDS: readonly Command[] = [convert, classify, demo, data, pretrainCommand, trainCommand, evalCommand, worldCommand, ablateCommand, segment, info, exportCommand, importCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length));

@@ -15,23 +15,18 @@ import { join } from 'node:path';
 import { useDevice } from '../../engine/index.ts';
 import { saveSafetensors, writeFileAtomic } from '../../engine/io/files.ts';
 import { loadClip } from '../../model/weights.ts';
-import { sptSegFromClip } from '../../model/spt-init.ts';
-import { runTraining } from '../../train/loop.ts';
-import { formatTime, Progress } from '../../train/progress.ts';
-import { segmentationTask } from '../../train/segmentation.ts';
+import { formatTime } from '../../train/progress.ts';
 import { DEFAULT_SPLIT, WORLD_CLASS_NAMES } from '../../train/world/classes.ts';
 import { renderWorldReport } from '../../train/world/report.ts';
+import { runWorld } from '../../train/world/run.ts';
 import { WORLD_DEFAULTS } from '../../train/world/scenes.ts';
-import {
-  argmaxWithOffset, clipProbabilities, metricsAt, scoreScenes, sptProbabilities, tuneOffset, worldClassText, worldScenes, WorldSegStream,
-} from '../../train/world/segment.ts';
+import { argmaxWithOffset } from '../../train/world/segment.ts';
 import { UsageError, type ParsedArgs } from '../args.ts';
 import type { Command } from '../command.ts';
 
 export const WORLD_CLIP_ASSET = 'assets/world-clip.safetensors';
-const OFFSETS = [0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3];
 
-function intOpt(args: ParsedArgs, name: string, fallback: number, min = 1): number {
+export function intOpt(args: ParsedArgs, name: string, fallback: number, min = 1): number {
   const raw = args.get(name);
   if (raw === undefined) return fallback;
   const v = Number(raw);
@@ -66,40 +61,14 @@ export const worldCommand: Command = {
     useDevice(args.get('device'));
     const t0 = performance.now();
     const clip = await loadClip(clipPath);
-    const text = worldClassText(clip, WORLD_CLASS_NAMES); // [12, E]
+    const g = clip.config.vision.imageSize / clip.config.vision.patchSize;
+    io.err(`world: SPT-SEG on a ${clip.config.vision.layers}-block width-${clip.config.vision.width} CLIP (${g}×${g} tokens); `
+      + `${steps} steps × ${batch} scenes, seen classes only (${DEFAULT_SPLIT.unseen.map((c) => WORLD_CLASS_NAMES[c]).join(', ')} held out)`);
+    const r = await runWorld(clip, { steps, batch, seed, testScenes: testN, spectral: true, attention: 'hilo', outDir: out, label: 'train' });
+    const { rows, sptTest, testScenes, model, trainable, trainSeconds } = r;
     const { seen, unseen } = DEFAULT_SPLIT;
-    const v = clip.config.vision, E = clip.config.embedDim, g = v.imageSize / v.patchSize;
-    const model = sptSegFromClip(clip, {
-      encoder: { vision: v, numTokens: 4, deepLayers: v.layers - 1, spectralGrid: [g, g] },
-      decoder: { embedDim: E, width: E, layers: 2, ffn: 4 * E },
-    });
-    const task = segmentationTask(model, new WorldSegStream(seed * 3 + 1, batch, WORLD_DEFAULTS), {
-      setting: 'inductive', text, seenIds: seen, unseenIds: unseen, steps, lr: 1e-4, lrMult: 10, weightDecay: 0.01,
-      warmupIters: Math.min(50, Math.floor(steps / 10)), power: 0.9, minLr: 1e-6, loss: { focal: 100, ssim: 1, dice: 0, ignoreMode: 'reference' },
-      trainSpectral: true, seed,
-    });
-    const trainable = task.optimizer.allParams().reduce((n, p) => n + p.size, 0);
-    io.err(`world: SPT-SEG on a ${v.layers}-block width-${v.width} CLIP (${g}×${g} tokens), ${trainable.toLocaleString('en-US')} trainable parameters; `
-      + `${steps} steps × ${batch} scenes, seen classes only`);
-    await runTraining(task, { steps, outDir: out, checkpointEvery: 100, label: 'train', clipNorm: 1 });
-    const trainSeconds = (performance.now() - t0) / 1000;
-
-    // Validation scenes tune the offset; the test scenes are scored once per method.
-    const valScenes = worldScenes(seed * 3 + 2, 0, testN, WORLD_DEFAULTS), testScenes = worldScenes(seed * 3 + 3, 0, testN, WORLD_DEFAULTS);
     const K = WORLD_CLASS_NAMES.length;
-    const bar = new Progress({ total: 4, label: 'eval ' });
-    const sptVal = scoreScenes(valScenes, K, 25, (im) => sptProbabilities(model, im, text)); bar.update(1);
-    const sptTest = scoreScenes(testScenes, K, 25, (im) => sptProbabilities(model, im, text)); bar.update(2);
-    const clipVal = scoreScenes(valScenes, K, 25, (im) => clipProbabilities(clip, im, text)); bar.update(3);
-    const clipTest = scoreScenes(testScenes, K, 25, (im) => clipProbabilities(clip, im, text)); bar.update(4);
-    bar.done();
-    const tuned = tuneOffset(sptVal, seen, unseen, OFFSETS).offset;
-    const clipTuned = tuneOffset(clipVal, seen, unseen, OFFSETS).offset;
-    const rows = [
-      { name: 'SPT-SEG', offset: tuned, metrics: metricsAt(sptTest, seen, unseen, tuned) },
-      { name: 'SPT-SEG (paper offset)', offset: 0.1, metrics: metricsAt(sptTest, seen, unseen, 0.1) },
-      { name: 'frozen CLIP', offset: clipTuned, metrics: metricsAt(clipTest, seen, unseen, clipTuned) },
-    ];
+    const tuned = rows[0].offset;
     for (const r of rows) {
       io.out(`${r.name} (offset ${r.offset}, ${testN} test scenes):`);
       io.out(`  mIoU(S) ${pct(r.metrics.mIoUSeen)}`);

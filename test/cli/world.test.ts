@@ -57,3 +57,19 @@ t.test('world: trains on the seen shapes, reports mIoU(S), mIoU(U), hIoU and wri
     await browser.close();
   }
 });
+
+t.test('ablate: four variants, mean ± std over seeds, written as Markdown', async (t) => {
+  const dir = tempDir('ablate');
+  const clip = join(dir, 'clip.safetensors');
+  await saveClip(createWorldClip(WORLD_CLIP, 0), clip);
+  const out: string[] = [], err: string[] = [];
+  const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+  t.equal(await main(['ablate', '--clip', clip, '--steps', '2', '--batch', '2', '--seeds', '2', '--test-scenes', '4', '--out', join(dir, 'ab')], io), 0, err.join('\n'));
+  const table = out.join('\n');
+  for (const v of ['VPT + plain decoder', '+ spectral prompts', '+ spectral guided decoder', 'SPT-SEG (both)']) {
+    t.match(table, new RegExp(`\\| ${v.replace(/[+()]/g, '\\$&')} \\|.*\\| (\\d+\\.\\d ± \\d+\\.\\d|nan) \\|$`, 'm'), v);
+  }
+  t.ok(existsSync(join(dir, 'ab', 'ablation.md')) && existsSync(join(dir, 'ab', 'ablation.json')));
+  const json = JSON.parse(readFileSync(join(dir, 'ab', 'ablation.json'), 'utf8')) as { results: unknown[] };
+  t.equal(json.results.length, 8, '4 variants × 2 seeds');
+});
