@@ -55,8 +55,8 @@ export interface PretrainConfig {
 }
 
 export const PRETRAIN_DEFAULTS: PretrainConfig = {
-  clip: WORLD_CLIP, world: WORLD_DEFAULTS, steps: 1200, batchSize: 64, single: 0.4,
-  lr: 1e-3, warmup: 50, weightDecay: 0.05, regionWeight: 1, hardNegatives: true, seed: 0,
+  clip: WORLD_CLIP, world: WORLD_DEFAULTS, steps: 1200, batchSize: 32, single: 0.4,
+  lr: 2e-3, warmup: 50, weightDecay: 0.05, regionWeight: 1, hardNegatives: true, seed: 0,
 };
 
 /** Token ids of texts, cached (the captions of the world repeat a lot). */
@@ -102,7 +102,9 @@ export function pretrainLoss(clip: CLIP, batch: WorldBatch, cfg: Pick<PretrainCo
   const [, N, E] = patches.shape;
   const pooled = l2normalize(batch.regionWeights.matmul(patches.reshape([B * N, E]))); // [O, E]
   const prompts = WORLD_CLASS_NAMES.map((c) => ZERO_SHOT_TEMPLATE.replace('{}', c));
-  const classText = l2normalize(clip.encodeText(tokens(prompts, ctx))); // [K, E]
+  // The class prompts are targets here, not trained by this term (detached): otherwise the text tower
+  // finds the trivial minimum log K at once, 12 identical prompt embeddings, and the term stops teaching.
+  const classText = l2normalize(clip.encodeText(tokens(prompts, ctx))).detach(); // [K, E]
   const region = crossEntropy(pooled.matmul(classText.t()).mul(scale), batch.regionClasses); // []
   const total = i2t.add(t2i).mul(0.5).add(region.mul(cfg.regionWeight));
   return { total, i2t, t2i, region };

@@ -109,8 +109,8 @@ export const pretrainCommand: Command = {
     const t0 = Date.now();
     const { clip, result } = await pretrain(cfg, { outDir, resume: args.flag('resume') ? 'auto' : null });
     const trainSeconds = (Date.now() - t0) / 1000;
-    if (result.stopped === 'interrupted') {
-      io.err(`interrupted at step ${result.step}; continue with --resume`);
+    if (result.stopped !== 'done' || result.step < cfg.steps) {
+      io.err(`stopped (${result.stopped}) at step ${result.step} of ${cfg.steps}; continue with --resume`);
       return 130;
     }
     const gates = measureGates(clip, cfg.world, io);

@@ -38,7 +38,10 @@ t.test('a short run is deterministic bit for bit', async (t) => {
   t.equal(a.result.records.length, 3);
   t.same(a.result.records.map((r) => r.loss), b.result.records.map((r) => r.loss), 'same losses');
   const sa = a.clip.stateDict(), sb = b.clip.stateDict();
-  const same = [...sa].every(([k, v]) => Array.from(v.data()).every((x, i) => Object.is(x, sb.get(k)!.data()[i])));
+  const same = [...sa].every(([k, v]) => {
+    const x = v.data(), y = sb.get(k)!.data();
+    return x.length === y.length && x.every((xi, i) => Object.is(xi, y[i]));
+  });
   t.ok(same, 'same weights, every bit');
   const c = await pretrain({ ...TINY, seed: 1 }, { label: null });
   t.notSame(a.result.records.map((r) => r.loss), c.result.records.map((r) => r.loss), 'another seed, another run');
@@ -49,8 +52,8 @@ t.test('the contrastive and region losses fall on a fixed batch', (t) => {
   const batch = worldBatch(5, 0, 8, 0.5, 8, TINY_WORLD);
   const opt = new AdamW(clip.parameters(), { lr: 1e-2 });
   const losses: { i2t: number; t2i: number; region: number }[] = [];
-  // The image tower starts near-collapsed (every image embeds alike, t2i ≈ log B); it takes ~20 steps to split.
-  for (let it = 0; it < 40; it++) {
+  // The image tower starts near-collapsed (every image embeds alike, t2i ≈ log B); it takes ~45 steps to split.
+  for (let it = 0; it < 70; it++) {
     tidy(() => {
       opt.zeroGrad();
       const l = pretrainLoss(clip, batch, TINY);

@@ -185,7 +185,7 @@ export function drawWorldScene(g: Generator, s: WorldSettings = WORLD_DEFAULTS, 
     const colour = g.int(0, COLOURS.length);
     const angle = g.random() * 2 * Math.PI, aspect = 0.85 + 0.3 * g.random();
     const texture = g.random() < 0.25 ? 2 + g.int(0, 3) : 0; // striped objects, period in pixels
-    let cover = new Uint8Array(0);
+    let cover: Uint8Array = new Uint8Array(0);
     let o: WorldObject | null = null;
     // Up to 10 placements: keep the first that hides at most a quarter of every earlier object.
     for (let attempt = 0; attempt < 10; attempt++) {
