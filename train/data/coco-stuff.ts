@@ -10,7 +10,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { complementIds, listLines, readSample, type DatasetSpec, type SegDataset, type SegSample } from './dataset.ts';
+import { complementIds, DatasetError, listLines, readSample, type DatasetSpec, type SegDataset, type SegSample } from './dataset.ts';
 
 /** ZeroCOCOStuffDataset.CLASSES (= mmseg COCOStuffDataset.CLASSES): 80 things then 91 stuff. */
 export const COCO_STUFF_CLASSES = [
@@ -67,10 +67,10 @@ export class COCOStuffDataset implements SegDataset {
     this.labelDir = join(options.root, 'annotations', split);
     if (options.list) {
       const file = join(options.root, options.list);
-      if (!existsSync(file)) throw new Error(`COCO-Stuff: list file ${file} not found`);
+      if (!existsSync(file)) throw new DatasetError(`COCO-Stuff: list file ${file} not found`);
       this.names = listLines(readFileSync(file, 'utf8'));
     } else {
-      if (!existsSync(this.imageDir)) throw new Error(`COCO-Stuff: image folder ${this.imageDir} not found (is ${options.root} the coco_stuff164k folder?)`);
+      if (!existsSync(this.imageDir)) throw new DatasetError(`COCO-Stuff: image folder ${this.imageDir} not found (is ${options.root} the coco_stuff164k folder?)`);
       this.names = readdirSync(this.imageDir).filter((f) => f.endsWith('.jpg')).map((f) => f.slice(0, -4)).sort();
     }
     this.unseenIds = options.unseenIds ?? [...COCO_STUFF_UNSEEN_IDS];

@@ -45,6 +45,14 @@ export interface SegDataset {
   get(i: number): Promise<SegSample>;
 }
 
+/** A dataset that cannot be opened (a missing or malformed list, class-names or splits file): names the file. */
+export class DatasetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatasetError';
+  }
+}
+
 /** A sample that cannot be read: names the file. */
 export class BadSampleError extends Error {
   constructor(readonly file: string, message: string) {

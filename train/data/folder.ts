@@ -12,7 +12,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { complementIds, listLines, readSample, type DatasetSpec, type SegDataset, type SegSample } from './dataset.ts';
+import { complementIds, DatasetError, listLines, readSample, type DatasetSpec, type SegDataset, type SegSample } from './dataset.ts';
 
 export interface FolderOptions {
   root: string;
@@ -41,14 +41,14 @@ export class FolderDataset implements SegDataset {
     const { root } = options;
     const candidates = options.classesFile ? [options.classesFile] : ['classes.txt', 'class_names.txt'];
     const classesFile = candidates.map((f) => join(root, f)).find((f) => existsSync(f));
-    if (!classesFile) throw new Error(`folder dataset: class-names file ${candidates.map((f) => join(root, f)).join(' or ')} not found (one name per line)`);
+    if (!classesFile) throw new DatasetError(`folder dataset: class-names file ${candidates.map((f) => join(root, f)).join(' or ')} not found (one name per line)`);
     this.classNames = listLines(readFileSync(classesFile, 'utf8'));
     if (this.classNames.length === 0 || this.classNames.length > 255) {
-      throw new Error(`folder dataset: ${classesFile} lists ${this.classNames.length} classes (expected 1..255)`);
+      throw new DatasetError(`folder dataset: ${classesFile} lists ${this.classNames.length} classes (expected 1..255)`);
     }
     const imageDir = join(root, options.imageDir ?? 'images');
     const maskDir = join(root, options.maskDir ?? 'masks');
-    if (!existsSync(imageDir)) throw new Error(`folder dataset: image folder ${imageDir} not found`);
+    if (!existsSync(imageDir)) throw new DatasetError(`folder dataset: image folder ${imageDir} not found`);
     const images = new Map<string, string>();
     for (const f of readdirSync(imageDir)) {
       const ext = extname(f);
@@ -57,7 +57,7 @@ export class FolderDataset implements SegDataset {
     let names: string[];
     if (options.list) {
       const file = join(root, options.list);
-      if (!existsSync(file)) throw new Error(`folder dataset: list file ${file} not found`);
+      if (!existsSync(file)) throw new DatasetError(`folder dataset: list file ${file} not found`);
       names = listLines(readFileSync(file, 'utf8'));
       // A listed id without an image is kept: reading it reports the missing file by name.
       this.items = names.map((name) => ({ name, image: images.get(name) ?? join(imageDir, `${name}.jpg`) }));
@@ -65,9 +65,13 @@ export class FolderDataset implements SegDataset {
       names = [...images.keys()].filter((n) => existsSync(join(maskDir, `${n}.png`))).sort();
       this.items = names.map((name) => ({ name, image: images.get(name) as string }));
     }
-    const unseen = options.unseenIds ?? splitsFileUnseen(join(root, 'splits.json'));
+    const splitsFile = join(root, 'splits.json');
+    const unseen = options.unseenIds ?? splitsFileUnseen(splitsFile);
     const bad = unseen.find((i) => !(Number.isInteger(i) && i >= 0 && i < this.classNames.length));
-    if (bad !== undefined) throw new Error(`folder dataset: unseen id ${bad} is not a class id in [0, ${this.classNames.length})`);
+    if (bad !== undefined) {
+      const from = options.unseenIds ? 'the unseenIds option' : splitsFile;
+      throw new DatasetError(`folder dataset: unseen id ${bad} (from ${from}) is not a class id of ${classesFile} in [0, ${this.classNames.length})`);
+    }
     this.unseenIds = unseen;
     this.seenIds = complementIds(this.classNames.length, unseen);
     this.spec = { kind: 'folder', ...options };
@@ -94,9 +98,9 @@ function splitsFileUnseen(file: string): number[] {
   try {
     ids = (JSON.parse(readFileSync(file, 'utf8')) as { unseen_ids?: unknown }).unseen_ids;
   } catch (err) {
-    throw new Error(`folder dataset: ${file} is not valid JSON: ${(err as Error).message}`);
+    throw new DatasetError(`folder dataset: ${file} is not valid JSON: ${(err as Error).message}`);
   }
   if (ids === undefined) return [];
-  if (!Array.isArray(ids) || !ids.every((i) => Number.isInteger(i))) throw new Error(`folder dataset: ${file}: "unseen_ids" must be a list of integers`);
+  if (!Array.isArray(ids) || !ids.every((i) => Number.isInteger(i))) throw new DatasetError(`folder dataset: ${file}: "unseen_ids" must be a list of integers`);
   return ids as number[];
 }

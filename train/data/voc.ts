@@ -12,7 +12,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { complementIds, listLines, readSample, type DatasetSpec, type SegDataset, type SegSample } from './dataset.ts';
+import { complementIds, DatasetError, listLines, readSample, type DatasetSpec, type SegDataset, type SegSample } from './dataset.ts';
 
 export const VOC_CLASSES = [
   'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog',
@@ -54,10 +54,10 @@ export class VOCDataset implements SegDataset {
     const { root } = options;
     const split = options.split ?? 'train';
     const parts = typeof split === 'string' ? PRESETS[split] : split;
-    if (!parts) throw new Error(`VOC: unknown split ${JSON.stringify(split)} (expected train, val, trainaug or parts)`);
+    if (!parts) throw new DatasetError(`VOC: unknown split ${JSON.stringify(split)} (expected train, val, trainaug or parts)`);
     for (const { list, annDir } of parts) {
       const file = join(root, list);
-      if (!existsSync(file)) throw new Error(`VOC: list file ${file} not found (is ${root} the VOC2012 folder?)`);
+      if (!existsSync(file)) throw new DatasetError(`VOC: list file ${file} not found (is ${root} the VOC2012 folder?)`);
       for (const name of listLines(readFileSync(file, 'utf8'))) this.items.push({ name, annDir });
     }
     this.unseenIds = options.unseenIds ?? [...VOC_UNSEEN_IDS];

@@ -1,6 +1,6 @@
 /**
  * rfft2 / irfft2 (engine/ops/fft.ts) and complexMul (engine/functional/complex.ts):
- *   - against torch.fft.rfft2 / irfft2: every length 1..33 along W, 14 lengths along H, three norms,
+ *   - against torch.fft.rfft2 / irfft2: every length 1..33 along W and along H, three norms,
  *     odd and even, 14x14 and 32x32, irfft2's crop / pad to s, SPT's filter chain (forward and grads);
  *   - float64 gradchecks of both (sizes 1, 2, odd, even, 14), all norms, s that crops and pads;
  *   - round trips irfft2(rfft2(x), [H, W]) == x;
