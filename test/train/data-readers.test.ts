@@ -78,7 +78,7 @@ t.test('folder: classes file, scanning, list, reduceZeroLabel, unseen ids', asyn
   const val = new FolderDataset({ root: folder.root, list: 'val.txt', reduceZeroLabel: true, unseenIds: [2] });
   t.same([val.length, val.paths(0).name, val.seenIds, val.unseenIds], [2, 'c', [0, 1], [2]]);
   t.same(Array.from((await val.get(0)).label), reduced(folder.raw.c));
-  t.throws(() => new FolderDataset({ root: folder.root, unseenIds: [3] }), /unseen id 3 is not a class id in \[0, 3\)/);
+  t.throws(() => new FolderDataset({ root: folder.root, unseenIds: [3] }), /unseen id 3 \(from the unseenIds option\) is not a class id of .*classes\.txt in \[0, 3\)/);
   t.throws(() => new FolderDataset({ root: join(root, 'none') }), /classes\.txt or .*class_names\.txt not found/);
   // The layout `spt-seg data shapes` writes: class_names.txt and splits.json's unseen_ids.
   renameSync(join(folder.root, 'classes.txt'), join(folder.root, 'class_names.txt'));
