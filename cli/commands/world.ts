@@ -39,7 +39,7 @@ const pct = (v: number): string => (Number.isNaN(v) ? 'nan' : (100 * v).toFixed(
 export const worldCommand: Command = {
   spec: {
     name: 'world',
-    summary: 'SPT-SEG on the zero-shot shapes world: train on 9 seen shapes, segment all 12 (npm start).',
+    summary: 'SPT-SEG on the zero-shot shapes world: train on 9 seen shapes, segment all 12 from their names.',
     positionals: [],
     options: [
       { name: 'clip', type: 'string', value: '<file>', help: `the world CLIP (default ${WORLD_CLIP_ASSET})` },
