@@ -21,6 +21,7 @@
  */
 import type { Tensor } from './tensor.ts';
 
+/** The autograd record an op leaves on its output: its inputs and how to map the output's gradient to theirs. */
 export interface GradNode {
   /** The op's name, for error messages ("mul", "matmul", ...). */
   readonly op: string;
@@ -49,11 +50,22 @@ function secondBackwardError(op: string): Error {
 
 let gradEnabled = true;
 
+/**
+ * Whether ops record autograd nodes right now (false inside `noGrad`).
+ *
+ * @example
+ * noGrad(() => isGradEnabled());   // false
+ */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-/** Run `fn` without recording a graph (inference, optimizer updates, backward itself). */
+/**
+ * Run `fn` without recording a graph (inference, optimizer updates, backward itself).
+ *
+ * @example
+ * const y = noGrad(() => w.mul(2));   // y.requiresGrad === false
+ */
 export function noGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
   gradEnabled = false;
@@ -64,7 +76,12 @@ export function noGrad<T>(fn: () => T): T {
   }
 }
 
-/** Run `fn` with graph recording on, even inside `noGrad`. */
+/**
+ * Run `fn` with graph recording on, even inside `noGrad`.
+ *
+ * @example
+ * noGrad(() => enableGrad(() => w.mul(2)));   // recorded again: requiresGrad === true
+ */
 export function enableGrad<T>(fn: () => T): T {
   const prev = gradEnabled;
   gradEnabled = true;
@@ -101,6 +118,7 @@ function topologicalOrder(root: Tensor): Tensor[] {
   return order;
 }
 
+/** Options of `Tensor.backward` (torch's `retain_graph`). */
 export interface BackwardOptions {
   /** Keep the graph so that backward can run through it again (default false: it is released). */
   retainGraph?: boolean;

@@ -32,7 +32,13 @@ function announce(line: string, quiet: boolean): void {
   console.error(`[spt-seg] backend ${line}`);
 }
 
-/** The canonical name for a user's choice: trimmed, lower case, 'auto' resolved, SPT_DEVICE read. */
+/**
+ * The canonical name for a user's choice: trimmed, lower case, 'auto' resolved, SPT_DEVICE read.
+ *
+ * @example
+ * resolveDeviceName(' GPU ');   // 'gpu'
+ * resolveDeviceName('auto');   // 'wasm' where WebAssembly SIMD runs, else 'cpu'
+ */
 export function resolveDeviceName(name?: string): string {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   const wanted = (name ?? env?.SPT_DEVICE ?? 'auto').trim().toLowerCase();
@@ -54,6 +60,10 @@ function lineFor(name: string, backend: Backend, requested: string): string | nu
 /**
  * The backend for a device name (made on first use, the same object ever after), or the backend
  * itself when given one. Does not change the active backend.
+ *
+ * @example
+ * const cpu = device('cpu');   // the same object on every call
+ * tensor([1, 2], { device: cpu });
  */
 export function device(nameOrBackend: string | Backend): Backend {
   if (typeof nameOrBackend !== 'string') return nameOrBackend;
@@ -66,7 +76,13 @@ export function device(nameOrBackend: string | Backend): Backend {
   return backend;
 }
 
-/** Make `name` (default: SPT_DEVICE, else 'auto') the backend new tensors are created on; return it. */
+/**
+ * Make `name` (default: SPT_DEVICE, else 'auto') the backend new tensors are created on; return it.
+ *
+ * @example
+ * useDevice('cpu');   // prints once (to stderr) which backend runs
+ * randn([2, 2]).storage.backend.name;   // 'cpu'
+ */
 export function useDevice(name?: string, opts: { quiet?: boolean } = {}): Backend {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   const requested = (name ?? env?.SPT_DEVICE ?? 'auto').trim().toLowerCase();

@@ -88,18 +88,31 @@ export function tidy<T>(fn: () => T, keep: KeepList = []): T {
  * Free the device memory of a tensor (and of tensors in arrays / plain objects) now. The tensor is
  * unusable afterwards; so is any tensor sharing its storage (`reshape`, `detach`). Its `.grad` is
  * left alone. A no-op on the CPU backends.
+ *
+ * @example
+ * dispose([a, b]);   // frees their device memory now (a no-op on the CPU backends)
  */
 export function dispose(x: TensorContainer): void {
   for (const t of tensorsIn(x)) t.storage.backend.dispose(t.storage);
 }
 
-/** Live storages and bytes on a backend (default: the active one); zeros where it does not count. */
+/**
+ * Live storages and bytes on a backend (default: the active one); zeros where it does not count.
+ *
+ * @example
+ * memory().bytes;   // bytes of the live storages on the current backend
+ */
 export function memory(on: Backend | Tensor = getBackend()): MemoryInfo {
   const backend = on instanceof Tensor ? on.storage.backend : on;
   return backend.memory?.() ?? { storages: 0, bytes: 0 };
 }
 
-/** Start counting live storages on a backend (default: the active one); see the header. */
+/**
+ * Start counting live storages on a backend (default: the active one); see the header.
+ *
+ * @example
+ * trackMemory();   // then memory() counts tensors and bytes
+ */
 export function trackMemory(on: Backend | Tensor = getBackend()): void {
   const backend = on instanceof Tensor ? on.storage.backend : on;
   backend.trackMemory?.();

@@ -14,6 +14,15 @@
 /** A generator's state as plain JSON data: the xoshiro128** words and the pending normal, if any. */
 export type GeneratorState = { readonly s: readonly number[]; readonly spare: number | null };
 
+/**
+ * A seeded random-number generator (xoshiro128**, with Box-Muller normals): pass one to the random
+ * creation functions (`opts.generator`) for a stream that other code cannot disturb.
+ *
+ * @example
+ * const g = new Generator(42);
+ * const x = randn([2, 3], { generator: g });
+ * g.random();   // a number in [0, 1)
+ */
 export class Generator {
   private s = new Uint32Array(4);
   /** A second normal from Box-Muller, kept for the next call. */
@@ -114,10 +123,21 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-/** The generator used when none is passed explicitly. */
+/**
+ * The generator used when none is passed explicitly.
+ *
+ * @example
+ * defaultGenerator.seed(1);   // what manualSeed(1) does
+ */
 export const defaultGenerator = new Generator(0);
 
-/** Seed the default generator, like torch.manual_seed. */
+/**
+ * Seed the default generator, like torch.manual_seed.
+ *
+ * @example
+ * manualSeed(0);
+ * randn([2]).toArray();   // the same two numbers on every run
+ */
 export function manualSeed(seed: number): void {
   defaultGenerator.seed(seed);
 }

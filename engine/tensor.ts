@@ -28,6 +28,15 @@ export type Operand = Tensor | number;
 
 let nextId = 0;
 
+/**
+ * An n-dimensional array on one backend, with an optional autograd node. Ops are methods and
+ * functions with PyTorch's names (`x.add(y)` = `add(x, y)`); `backward()` fills `.grad` of the leaves.
+ *
+ * @example
+ * const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+ * x.mul(x).sum().backward();   // x.grad = 2x
+ * x.shape;                     // [2, 2]
+ */
 export class Tensor {
   /** Unique, increasing: handy when debugging a graph. */
   readonly id = nextId++;

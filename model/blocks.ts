@@ -21,7 +21,12 @@
 import { linear, quickGelu, scaledDotProductAttention, zeros, type Tensor } from '../engine/index.ts';
 import { initNormal, LayerNorm, Linear, Module, ModuleList, Parameter } from '../engine/nn/index.ts';
 
-/** torch.nn.MultiheadAttention, self-attention only, with its parameter names. */
+/**
+ * torch.nn.MultiheadAttention, self-attention only, with its parameter names.
+ *
+ * @example
+ * new MultiheadAttention(512, 8).forward(x);   // x [B, N, 512] -> [B, N, 512]
+ */
 export class MultiheadAttention extends Module {
   /** The q, k and v projections stacked along dim 0 (rows 0..D-1 give q): [3D, D]. */
   in_proj_weight: Parameter;
@@ -52,7 +57,12 @@ export class MultiheadAttention extends Module {
   }
 }
 
-/** CLIP's MLP: c_fc (D -> 4D), QuickGELU x·σ(1.702x), c_proj (4D -> D). */
+/**
+ * CLIP's MLP: c_fc (D -> 4D), QuickGELU x·σ(1.702x), c_proj (4D -> D).
+ *
+ * @example
+ * new Mlp(768).forward(x);   // x [B, N, 768], hidden 3072
+ */
 export class Mlp extends Module {
   c_fc: Linear;
   c_proj: Linear;
@@ -68,7 +78,12 @@ export class Mlp extends Module {
   }
 }
 
-/** One pre-LN block. Properties are declared in OpenAI's order: attn, ln_1, mlp, ln_2. */
+/**
+ * One pre-LN block. Properties are declared in OpenAI's order: attn, ln_1, mlp, ln_2.
+ *
+ * @example
+ * new ResidualAttentionBlock(768, 12).forward(x);   // x [B, N, 768]
+ */
 export class ResidualAttentionBlock extends Module {
   attn: MultiheadAttention;
   ln_1: LayerNorm;
@@ -89,7 +104,12 @@ export class ResidualAttentionBlock extends Module {
   }
 }
 
-/** A stack of `layers` blocks in `resblocks` (keys `resblocks.0.…`, `resblocks.1.…`, …). */
+/**
+ * A stack of `layers` blocks in `resblocks` (keys `resblocks.0.…`, `resblocks.1.…`, …).
+ *
+ * @example
+ * new Transformer(768, 12, 12).forward(x);   // 12 blocks over x [B, N, 768]
+ */
 export class Transformer extends Module {
   resblocks: ModuleList<ResidualAttentionBlock>;
 

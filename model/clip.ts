@@ -17,6 +17,7 @@ import { CLIP_TEXT_B, createTextParts, encodeTokens, type TextConfig, type TextP
 import { tokenize } from './tokenizer.ts';
 import { VIT_B_16, VisionTransformer, type ViTConfig } from './vit.ts';
 
+/** The shape of a CLIP: the two towers and the joint embedding width (`CLIP_VIT_B_16` is the preset). */
 export interface CLIPConfig {
   /** Width E of the joint embedding space (512); equals vision.outputDim and text.outputDim. */
   embedDim: number;
@@ -44,11 +45,22 @@ export const COCO_TEMPLATES: readonly string[] = [
 /**
  * x / ‖x‖ along `dim` (default -1), as CLIP's `x / x.norm(dim=-1, keepdim=True)`: engine `normalize`,
  * whose eps = 1e-12 only matters for an all-zero vector.
+ *
+ * @example
+ * l2normalize(clip.encodeImage(images));   // [B, E], each row of norm 1
  */
 export function l2normalize(x: Tensor, dim = -1): Tensor {
   return normalize(x, { dim });
 }
 
+/**
+ * OpenAI's CLIP (ViT image tower + text transformer), parameters named as the checkpoint's keys, so loading
+ * is a name map (weights.ts).
+ *
+ * @example
+ * const clip = await loadClip('ViT-B-16.pt');
+ * const logits = noGrad(() => clip.logits(clipPreprocess(img), tokenize(['a dog', 'a cat'])));   // [1, 2]
+ */
 export class CLIP extends Module implements TextParts {
   visual: VisionTransformer;
   token_embedding: Embedding;
@@ -129,6 +141,9 @@ export interface HeadHints {
  * widths from conv1 / ln_final, layers by counting resblocks, patch from conv1's kernel, grid from
  * the positional table's rows (1 + g²), image size = patch · g, context and vocabulary from the text
  * tables, heads = width / 64 unless `hints` say otherwise.
+ *
+ * @example
+ * const config = inferClipConfig(new Map([...stateDict].map(([k, t]) => [k, t.shape])));
  */
 export function inferClipConfig(shapes: ReadonlyMap<string, readonly number[]>, hints: HeadHints = {}): CLIPConfig {
   if (shapes.has('visual.layer1.0.conv1.weight') || shapes.has('visual.attnpool.positional_embedding')) {
@@ -172,7 +187,12 @@ export function inferClipConfig(shapes: ReadonlyMap<string, readonly number[]>, 
   };
 }
 
-/** A CLIP config (JSON) that cannot be used; the message names where it came from. */
+/**
+ * A CLIP config (JSON) that cannot be used; the message names where it came from.
+ *
+ * @example
+ * try { parseClipConfig(json, source); } catch (e) { if (e instanceof ClipConfigError) console.error(e.message); }
+ */
 export class ClipConfigError extends Error {
   constructor(message: string) {
     super(message);
@@ -204,6 +224,9 @@ function stemOf(v: { stem?: unknown; stemWidths?: unknown }, source: string): Pi
 /**
  * Parse and check a config stored as JSON (the `clip_config` entry of our safetensors metadata).
  * `source` (the file, say `model.safetensors: __metadata__.clip_config`) names it in errors.
+ *
+ * @example
+ * parseClipConfig(JSON.stringify(CLIP_VIT_B_16));   // a checked CLIPConfig
  */
 export function parseClipConfig(json: string, source = 'clip_config'): CLIPConfig {
   let c: CLIPConfig;

@@ -25,6 +25,7 @@ import { cat, dropout, scaledDotProductAttention, type Tensor } from '../engine/
 import { LayerNorm, Linear, Module, ModuleList } from '../engine/nn/index.ts';
 import { HiLo, type HiLoOptions } from './hilo.ts';
 
+/** The shape of the spectral guided decoder (`VOC_VIT_B16.decoder` is the preset). */
 export interface DecoderOptions {
   /** Width E of the CLIP embeddings (the memory and the text). Must equal `width` (use_proj=False). */
   embedDim: number;
@@ -44,7 +45,12 @@ export interface DecoderOptions {
   dropout?: number;
 }
 
-/** ZegCLIP's `Attention`: query-to-memory cross-attention whose head-mean scores are the mask logits. */
+/**
+ * ZegCLIP's `Attention`: query-to-memory cross-attention whose head-mean scores are the mask logits.
+ *
+ * @example
+ * new CrossAttention(512, 8);
+ */
 export class CrossAttention extends Module {
   q: Linear;
   k: Linear;
@@ -72,7 +78,12 @@ export class CrossAttention extends Module {
   }
 }
 
-/** One TPN_DecoderLayer: attention readout, then the post-norm residual and FFN. */
+/**
+ * One TPN_DecoderLayer: attention readout, then the post-norm residual and FFN.
+ *
+ * @example
+ * new DecoderLayer(512, 2048, 'hilo', VOC_VIT_B16.decoder);
+ */
 export class DecoderLayer extends Module {
   hlfs: HiLo | null;
   multihead_attn: CrossAttention | null;
@@ -101,7 +112,12 @@ export class DecoderLayer extends Module {
   }
 }
 
-/** The `decoder_1` container (keys `decoder_1.layers.j.…`). */
+/**
+ * The `decoder_1` container (keys `decoder_1.layers.j.…`).
+ *
+ * @example
+ * new TpnDecoder([layer0, layer1, layer2]);   // DecoderLayers
+ */
 export class TpnDecoder extends Module {
   layers: ModuleList<DecoderLayer>;
 
@@ -111,6 +127,7 @@ export class TpnDecoder extends Module {
   }
 }
 
+/** What the decoder returns: mask logits per layer and the final class queries. */
 export interface DecoderOutput {
   /** Mask logits of every layer, [B, C, gh, gw] each; the last one is the prediction. */
   layerLogits: Tensor[];
@@ -118,7 +135,12 @@ export interface DecoderOutput {
   queries: Tensor;
 }
 
-/** ATMSingleHeadSeg (use_stages = 1, use_proj = False). */
+/**
+ * ATMSingleHeadSeg (use_stages = 1, use_proj = False).
+ *
+ * @example
+ * const head = new DecodeHead(VOC_VIT_B16.decoder);
+ */
 export class DecodeHead extends Module {
   q_proj: Linear; // 2E -> Dd
   decoder_1: TpnDecoder;

@@ -29,6 +29,7 @@ import {
 } from '../engine/index.ts';
 import { initNormal, Linear, Module, Parameter } from '../engine/nn/index.ts';
 
+/** Options of `HiLo` (defaults: the official hlfs settings). */
 export interface HiLoOptions {
   /** Total heads (8, hlfs' own default). */
   heads?: number;
@@ -40,6 +41,14 @@ export interface HiLoOptions {
   attnDrop?: number;
 }
 
+/**
+ * HiLo attention (LITv2) as SPT-SEG's spectral guided decoder uses it: Hi-Fi heads attend inside windows,
+ * Lo-Fi heads to pooled keys, over the patch grid; `forward` also reads out the class queries `tgt`.
+ *
+ * @example
+ * const hilo = new HiLo(512, { heads: 8, alpha: 0.9, windowSize: 3 });
+ * const { out, logits } = hilo.forward(x, 32, 32, queries);   // x [B, 1024, 512]
+ */
 export class HiLo extends Module {
   l_q: Linear; // D -> l_dim, no bias
   l_kv: Linear; // D -> 2·l_dim, no bias

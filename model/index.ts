@@ -15,9 +15,10 @@ export { MultiheadAttention, Mlp, ResidualAttentionBlock, Transformer } from './
 export { bilinearMatrix, bilinearWeights, resize2d } from './interpolate.ts'; // moved to engine/functional; kept for compatibility
 export {
   loadClip, saveClip, convertCheckpoint, readClipCheckpoint, clipFromCheckpoint, clipFromBytes, serializeClip,
-  hfToOpenAI, detectContainer, detectLayout, describeConfig,
-  type ClipCheckpoint, type CheckpointContainer, type CheckpointLayout, type ConvertResult,
+  detectLayout, describeConfig, type ClipCheckpoint, type CheckpointLayout, type ConvertResult,
 } from './weights.ts';
+export { detectContainer, readCheckpointBytes, type CheckpointContainer, type RawCheckpoint } from './checkpoint-read.ts';
+export { hfToOpenAI } from './hf-mapping.ts';
 export {
   clipPreprocess, imagenetNormalize, resizeImage, resizeShortSide, centerCrop, toTensor, dropAlpha,
   CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD, type RgbImage, type ResampleFilter,

@@ -38,13 +38,16 @@ export interface RgbImage {
   data: Uint8Array | Uint8ClampedArray;
 }
 
+/** The resampling filter of `resizeImage` (PIL's BICUBIC or BILINEAR). */
 export type ResampleFilter = 'bicubic' | 'bilinear';
 
 /** CLIP's normalisation, on the 0..1 scale (clip/clip.py _transform). */
 export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
+/** CLIP's per-channel std on the 0..1 scale (OpenAI's preprocess). */
 export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
 /** mmseg's ImageNet normalisation used by ZegCLIP/SPT, on the 0..255 scale (method.md §4.2). */
 export const IMAGENET_MEAN = [123.675, 116.28, 103.53] as const;
+/** ImageNet's per-channel std on the 0..255 scale (mmseg's img_norm_cfg). */
 export const IMAGENET_STD = [58.395, 57.12, 57.375] as const;
 
 const PRECISION_BITS = 32 - 8 - 2; // Pillow: 8 bits of result, 2 bits of headroom for overshoot
@@ -118,7 +121,12 @@ function resamplePass(src: RgbImage, outSize: number, filter: ResampleFilter, ho
   return { width: w, height: h, channels: C, data: out };
 }
 
-/** Keep the first three channels (RGBA -> RGB). */
+/**
+ * Keep the first three channels (RGBA -> RGB).
+ *
+ * @example
+ * dropAlpha({ width: 1, height: 1, channels: 4, data: new Uint8Array([1, 2, 3, 255]) }).data;   // [1, 2, 3]
+ */
 export function dropAlpha(img: RgbImage): RgbImage {
   if (img.channels === 3) return img;
   if (img.channels !== 4) throw new Error(`expected an RGB or RGBA image, got ${img.channels} channels`);
@@ -128,7 +136,12 @@ export function dropAlpha(img: RgbImage): RgbImage {
   return { width: img.width, height: img.height, channels: 3, data: out };
 }
 
-/** Pillow's `resize((w, h), BICUBIC | BILINEAR)`: horizontal pass, then vertical (each only if needed). */
+/**
+ * Pillow's `resize((w, h), BICUBIC | BILINEAR)`: horizontal pass, then vertical (each only if needed).
+ *
+ * @example
+ * resizeImage(img, 224, 224, 'bilinear');
+ */
 export function resizeImage(img: RgbImage, w: number, h: number, filter: ResampleFilter = 'bicubic'): RgbImage {
   if (!Number.isInteger(w) || !Number.isInteger(h) || w < 1 || h < 1) throw new Error(`resizeImage: bad size ${w}x${h}`);
   let out = dropAlpha(img);
@@ -137,7 +150,12 @@ export function resizeImage(img: RgbImage, w: number, h: number, filter: Resampl
   return out;
 }
 
-/** torchvision Resize(size): the shorter side becomes `size`, the longer int(size · long / short). */
+/**
+ * torchvision Resize(size): the shorter side becomes `size`, the longer int(size · long / short).
+ *
+ * @example
+ * resizeShortSide(img, 224);   // a 640x480 image becomes 298x224
+ */
 export function resizeShortSide(img: RgbImage, size: number, filter: ResampleFilter = 'bicubic'): RgbImage {
   const { width: W, height: H } = img;
   const [short, long] = W <= H ? [W, H] : [H, W];
@@ -152,7 +170,12 @@ function roundHalfEven(x: number): number {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** torchvision CenterCrop((h, w)): offsets round((H − h) / 2) with Python rounding. */
+/**
+ * torchvision CenterCrop((h, w)): offsets round((H − h) / 2) with Python rounding.
+ *
+ * @example
+ * centerCrop(resizeShortSide(img, 224), 224, 224);
+ */
 export function centerCrop(img: RgbImage, w: number, h: number): RgbImage {
   const { width: W, height: H, channels: C, data } = img;
   if (w > W || h > H) throw new Error(`centerCrop: crop ${w}x${h} is larger than the image ${W}x${H}`);
@@ -165,6 +188,9 @@ export function centerCrop(img: RgbImage, w: number, h: number): RgbImage {
 /**
  * Pixels -> [1, 3, H, W] float32, channel c = (pixel·scale − mean[c]) / std[c], each step rounded to
  * float32 as torchvision's ToTensor (x / 255) + Normalize (sub_, div_) compute it.
+ *
+ * @example
+ * toTensor(img, CLIP_MEAN, CLIP_STD);   // [1, 3, H, W]
  */
 export function toTensor(
   img: RgbImage, mean: readonly number[], std: readonly number[], scale = 1 / 255,
@@ -183,13 +209,23 @@ export function toTensor(
   return tensor(out, [1, 3, rgb.height, rgb.width]); // [1, 3, H, W]
 }
 
-/** CLIP's own preprocessing (clip/clip.py _transform): Resize(S, bicubic), CenterCrop(S), normalise. */
+/**
+ * CLIP's own preprocessing (clip/clip.py _transform): Resize(S, bicubic), CenterCrop(S), normalise.
+ *
+ * @example
+ * const pixels = clipPreprocess({ width, height, channels: 3, data: rgb });   // [1, 3, 224, 224]
+ */
 export function clipPreprocess(img: RgbImage, size = 224): Tensor {
   const square = centerCrop(resizeShortSide(img, size, 'bicubic'), size, size);
   return toTensor(square, CLIP_MEAN, CLIP_STD); // [1, 3, S, S]
 }
 
-/** ZegCLIP/SPT's input normalisation (mmseg ImageNet mean/std on 0..255), no resizing. */
+/**
+ * ZegCLIP/SPT's input normalisation (mmseg ImageNet mean/std on 0..255), no resizing.
+ *
+ * @example
+ * imagenetNormalize(img);   // [1, 3, H, W], (pixel - IMAGENET_MEAN) / IMAGENET_STD
+ */
 export function imagenetNormalize(img: RgbImage): Tensor {
   return toTensor(img, IMAGENET_MEAN, IMAGENET_STD, 1); // [1, 3, H, W]
 }

@@ -24,6 +24,7 @@ import { Module, type Parameter } from '../engine/nn/index.ts';
 import { DecodeHead, type DecoderOptions } from './decoder.ts';
 import { SptVisionTransformer, type SptConfig } from './spt.ts';
 
+/** The shape of an SPT-SEG model: the prompted encoder and the decoder (`VOC_VIT_B16` is the preset). */
 export interface SptSegConfig {
   encoder: SptConfig;
   decoder: DecoderOptions;
@@ -43,8 +44,10 @@ export const VOC_CLASSES: readonly string[] = [
   'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog',
   'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
 ];
+/** The VOC train ids held out for zero-shot evaluation: pottedplant, sheep, sofa, train, tvmonitor. */
 export const VOC_UNSEEN: readonly number[] = [15, 16, 17, 18, 19];
 
+/** `SptSeg.forward`'s outputs: mask logits (last and per layer) and the encoder's features. */
 export interface SegmenterOutput {
   maskLogits: Tensor; // [B, C, gh, gw], last layer
   layerLogits: Tensor[]; // [B, C, gh, gw] per decoder layer
@@ -52,6 +55,7 @@ export interface SegmenterOutput {
   global: Tensor; // [B, E]
 }
 
+/** Options of `SptSeg.predict`: the seen-class calibration and the sliding window. */
 export interface PredictOptions {
   /** seen[c] = true for the classes seen in training: they get `offset` subtracted (inductive setting). */
   seenMask?: readonly boolean[] | null;
@@ -63,11 +67,21 @@ export interface PredictOptions {
   stride?: number;
 }
 
+/** `SptSeg.predict`'s result: class probabilities and the argmax labels at the input's size. */
 export interface Prediction {
   probs: Tensor; // [B, C, H, W]
   labels: Tensor; // [B, H, W] int32, argmax over C
 }
 
+/**
+ * The SPT-SEG segmenter (method.md §1): the prompted CLIP image encoder and the spectral guided decoder,
+ * scoring each pixel against per-class text embeddings.
+ *
+ * @example
+ * const model = await loadSptSeg('spt_voc.safetensors');
+ * const text = await loadTextEmbeddings('voc-text.safetensors', VOC_CLASSES);   // [C, E]
+ * const { labels } = noGrad(() => model.predict(images, text));   // [B, H, W]
+ */
 export class SptSeg extends Module {
   backbone: SptVisionTransformer;
   decode_head: DecodeHead;
@@ -165,6 +179,7 @@ export class SptSeg extends Module {
   }
 }
 
+/** Options of `trainableParameters` and `freeze`. */
 export interface FreezeOptions {
   /** Train the spectral filter complex_weight (default true; false = the literal ZegCLIP exclude_key='prompt'). */
   trainSpectral?: boolean;
@@ -174,6 +189,9 @@ export interface FreezeOptions {
  * The official trainable set (method.md §1.3): backbone parameters whose name contains "prompt",
  * the spectral filter (unless trainSpectral = false), and the whole decode head. The text encoder
  * is not part of this module (its embeddings come in as constants).
+ *
+ * @example
+ * trainableParameters(new SptSeg(VOC_VIT_B16)).length;   // the prompts, the spectral filter and the decoder
  */
 export function trainableParameters(model: SptSeg, opts: FreezeOptions = {}): [string, Parameter][] {
   const spectral = opts.trainSpectral ?? true;
@@ -181,7 +199,12 @@ export function trainableParameters(model: SptSeg, opts: FreezeOptions = {}): [s
     || (name.startsWith('backbone.') && (name.includes('prompt') || (spectral && name === 'backbone.complex_weight'))));
 }
 
-/** Freeze everything but `trainableParameters` (requiresGrad false); returns the trainable ones. */
+/**
+ * Freeze everything but `trainableParameters` (requiresGrad false); returns the trainable ones.
+ *
+ * @example
+ * const params = freeze(model);   // then new AdamW(params, { lr: 2e-4 })
+ */
 export function freeze(model: SptSeg, opts: FreezeOptions = {}): Parameter[] {
   const keep = new Set(trainableParameters(model, opts).map(([n]) => n));
   for (const [name, p] of model.namedParameters()) p.requiresGrad = keep.has(name);

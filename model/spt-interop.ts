@@ -25,15 +25,18 @@
  */
 import { noGrad, type Tensor } from '../engine/index.ts';
 import { skipInit } from '../engine/nn/index.ts';
-import { parseSafetensors, serializeSafetensors, type RawTensor } from '../engine/io/safetensors.ts';
-import { readTorchArchive } from '../engine/io/torchscript.ts';
+import { serializeSafetensors, type RawTensor } from '../engine/io/safetensors.ts';
 import { serializeTorchArchive } from '../engine/io/torch-writer.ts';
 import { tensorsFromRaw } from '../engine/io/tensors.ts';
+import { readCheckpointBytes, type CheckpointContainer } from './checkpoint-read.ts';
+import { nodeFiles } from './node-files.ts';
 import { SptSeg, type SptSegConfig } from './segmenter.ts';
 import { inferSptSegConfig, isUnused, sptSegFromStateDict, SptWeightsError, type SptLoadOptions } from './spt-weights.ts';
 
+/** The two file formats `exportSptSeg` writes: safetensors or a torch.save zip. */
 export type SptFileFormat = 'safetensors' | 'pt';
-export type SptContainer = 'safetensors' | 'torch-zip' | 'training-checkpoint';
+/** What an input file turned out to be: a checkpoint container, or a spt-seg training checkpoint. */
+export type SptContainer = CheckpointContainer | 'training-checkpoint';
 
 /** The metadata key train/checkpoint.ts marks a training checkpoint with. */
 const CHECKPOINT_KEY = 'spt-seg.checkpoint';
@@ -49,13 +52,16 @@ export interface RawStateDict {
   unwrapped: string;
 }
 
-/** Parse the bytes of any supported container into an (unchecked) official-name state dict. */
+/**
+ * Parse the bytes of any supported container into an (unchecked) official-name state dict.
+ *
+ * @example
+ * readSptStateDict(bytes, 'iter_20000.pth').unwrapped;   // 'state_dict.' for an mmseg checkpoint
+ */
 export function readSptStateDict(bytes: Uint8Array, source: string): RawStateDict {
-  const isZip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 3 && bytes[3] === 4;
-  if (isZip) return unwrap(readTorchArchive(bytes, source).tensors, 'torch-zip');
-  const parsed = parseSafetensors(bytes, source);
-  if (parsed.metadata[CHECKPOINT_KEY] === undefined) return unwrap(parsed.tensors, 'safetensors');
-  return strip(parsed.tensors, 'model/', 'training-checkpoint');
+  const { container, tensors, metadata } = readCheckpointBytes(bytes, source);
+  if (metadata[CHECKPOINT_KEY] === undefined) return unwrap(tensors, container);
+  return strip(tensors, 'model/', 'training-checkpoint');
 }
 
 /** mmseg's {"state_dict": ...} (flattened by the reader to "state_dict.<key>"), then DDP's "module.". */
@@ -90,6 +96,9 @@ export interface StateDictProblems {
  * Check every key and shape of an official-name state dict against the architecture its shapes
  * imply; returns the config and the known-unused keys, or throws an SptWeightsError that names each
  * missing, unexpected or mis-shaped key with both shapes.
+ *
+ * @example
+ * const { config, ignoredKeys } = checkSptStateDict(shapes);   // throws naming each bad key
  */
 export function checkSptStateDict(
   shapes: ReadonlyMap<string, readonly number[]>, opts: SptLoadOptions = {}, source = '<state dict>',
@@ -115,7 +124,12 @@ export function checkSptStateDict(
   return { config, ignoredKeys };
 }
 
-/** A state dict that does not fit its inferred architecture; `problems` says how. */
+/**
+ * A state dict that does not fit its inferred architecture; `problems` says how.
+ *
+ * @example
+ * if (err instanceof StateDictError) console.error(err.message);
+ */
 export class StateDictError extends SptWeightsError {
   constructor(readonly source: string, readonly problems: StateDictProblems, message: string) {
     super(message);
@@ -123,24 +137,40 @@ export class StateDictError extends SptWeightsError {
   }
 }
 
-/** Check (see `checkSptStateDict`) and build the model from an official-name state dict. */
+/**
+ * Check (see `checkSptStateDict`) and build the model from an official-name state dict.
+ *
+ * @example
+ * const { model } = sptSegFromOfficial(tensorsFromRaw(readSptStateDict(bytes, path).tensors, 'float32'));
+ */
 export function sptSegFromOfficial(dict: ReadonlyMap<string, Tensor>, opts: SptLoadOptions = {}, source = '<state dict>'): { model: SptSeg; ignoredKeys: string[] } {
   checkSptStateDict(new Map([...dict].map(([k, t]) => [k, t.shape])), opts, source);
   return sptSegFromStateDict(dict, opts, source);
 }
 
-/** The model's whole state dict under the official names as float32 arrays, in the model's order. */
+/**
+ * The model's whole state dict under the official names as float32 arrays, in the model's order.
+ *
+ * @example
+ * officialStateDict(model).get('backbone.complex_weight')!.shape;   // [32, 17, 768, 2]
+ */
 export function officialStateDict(model: SptSeg): Map<string, RawTensor> {
   return new Map([...model.stateDict()].map(([k, t]) => [k, { dtype: 'F32', shape: [...t.shape], data: Float32Array.from(noGrad(() => t.data())) }]));
 }
 
+/** Options of `serializeSptSeg`: the file format and, for .pt, the mmseg wrapper. */
 export interface SerializeOptions {
   format?: SptFileFormat;
   /** (.pt only) wrap as an mmseg checkpoint {"meta": ..., "state_dict": ...}. */
   mmseg?: boolean;
 }
 
-/** The bytes of an official-name weights file for `model` (deterministic). */
+/**
+ * The bytes of an official-name weights file for `model` (deterministic).
+ *
+ * @example
+ * await writeFile('spt.pth', serializeSptSeg(model, { format: 'pt' }));
+ */
 export function serializeSptSeg(model: SptSeg, opts: SerializeOptions = {}): Uint8Array {
   const tensors = officialStateDict(model);
   const config = JSON.stringify(model.config);
@@ -152,6 +182,7 @@ export function serializeSptSeg(model: SptSeg, opts: SerializeOptions = {}): Uin
   return serializeTorchArchive(tensors, { wrap });
 }
 
+/** What `exportSptSeg` / `importSptSeg` read, dropped and wrote. */
 export interface InteropReport {
   container: SptContainer;
   /** The prefix stripped from the input's keys ("" for none). */
@@ -167,12 +198,20 @@ export interface InteropReport {
   config: SptSegConfig;
 }
 
+/**
+ * Options of `exportSptSeg`: the output format, the architecture settings, and the base for a training checkpoint.
+ */
 export interface ExportOptions extends SerializeOptions, SptLoadOptions {
   /** The weights file that supplies the frozen tensors of a training checkpoint. */
   base?: string;
 }
 
-/** `spt-seg export`: any supported input -> official-name float32 safetensors or torch.save zip. */
+/**
+ * `spt-seg export`: any supported input -> official-name float32 safetensors or torch.save zip.
+ *
+ * @example
+ * const report = await exportSptSeg('runs/voc/weights.safetensors', 'spt.pth', { format: 'pt', mmseg: true });
+ */
 export async function exportSptSeg(input: string, output: string, opts: ExportOptions = {}): Promise<InteropReport> {
   const { readFile, writeFileAtomic } = await nodeFiles();
   const src = readSptStateDict(await readFile(input), input);
@@ -200,7 +239,12 @@ export async function exportSptSeg(input: string, output: string, opts: ExportOp
   return report(src, built, fromBase);
 }
 
-/** `spt-seg import`: a safetensors or torch.save (plain or mmseg) state dict -> spt-seg weights file. */
+/**
+ * `spt-seg import`: a safetensors or torch.save (plain or mmseg) state dict -> spt-seg weights file.
+ *
+ * @example
+ * const report = await importSptSeg('iter_20000.pth', 'spt.safetensors');   // report.ignoredKeys: unused modules
+ */
 export async function importSptSeg(input: string, output: string, opts: SptLoadOptions = {}): Promise<InteropReport> {
   const { readFile, writeFileAtomic } = await nodeFiles();
   const src = readSptStateDict(await readFile(input), input);
@@ -218,14 +262,4 @@ function report(src: RawStateDict, built: { model: SptSeg; ignoredKeys: string[]
     container: src.container, unwrapped: src.unwrapped, dropped: src.dropped, ignoredKeys: built.ignoredKeys, fromBase,
     keys: sd.size, parameters: [...sd.values()].reduce((n, t) => n + t.size, 0), config: built.model.config,
   };
-}
-
-/** node:fs and engine/io/files.ts, loaded on first use through variable specifiers (browser bundles leave them alone). */
-async function nodeFiles(): Promise<{ readFile: (p: string) => Promise<Uint8Array>; writeFileAtomic: (p: string, d: Uint8Array) => Promise<void> }> {
-  const fsModule = 'node:fs/promises', ioModule = '../engine/io/files.ts';
-  const [fs, io] = await Promise.all([
-    import(fsModule) as Promise<typeof import('node:fs/promises')>,
-    import(ioModule) as Promise<typeof import('../engine/io/files.ts')>,
-  ]);
-  return { readFile: (p) => fs.readFile(p), writeFileAtomic: io.writeFileAtomic };
 }

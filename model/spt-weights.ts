@@ -7,7 +7,8 @@
  *   const model = sptSegFromStateDict(tensors, { hiloHeads: 8 });  // in memory
  *   inferSptSegConfig(shapes)                                     // the config alone
  *
- * Inferred: vision width D, patch P (conv1.weight [D, 3, P, P]), layers (resblocks count), heads =
+ * Inferred: vision width D, patch P (conv1.weight [D, 3, P, P], or the conv stem's conv1.convs.i.*
+ *   of model/vit.ts, stride 2 each), layers (resblocks count), heads =
  *   D / 64 (CLIP's rule; `visionHeads` overrides), stored positional grid (positional_embedding
  *   [1 + g², D]), E (proj [D, E]), T (prompt_embeddings [1, T, D]), deep prompt sets
  *   (deep_prompt_embeddings [Ld, T, D], absent = none), the spectral grid (complex_weight
@@ -24,8 +25,10 @@
  */
 import type { Tensor } from '../engine/index.ts';
 import { skipInit } from '../engine/nn/index.ts';
+import { nodeFiles } from './node-files.ts';
 import { SptSeg, type SptSegConfig } from './segmenter.ts';
 
+/** Settings of an SPT-SEG model that its weights' shapes do not show (see the header for the defaults). */
 export interface SptLoadOptions {
   visionHeads?: number;
   hiloHeads?: number;
@@ -49,6 +52,12 @@ export function isUnused(key: string, attention: 'hilo' | 'cross'): boolean {
   return attention === 'hilo' && /^decode_head\.decoder_1\.layers\.\d+\.multihead_attn\./.test(key);
 }
 
+/**
+ * An SPT-SEG weights file that does not fit the model: the message names the file and each key (and shapes).
+ *
+ * @example
+ * try { await loadSptSeg(path); } catch (e) { if (e instanceof SptWeightsError) console.error(e.message); }
+ */
 export class SptWeightsError extends Error {
   constructor(message: string) {
     super(message);
@@ -56,7 +65,12 @@ export class SptWeightsError extends Error {
   }
 }
 
-/** The architecture of a state dict from its shapes (see the header). */
+/**
+ * The architecture of a state dict from its shapes (see the header).
+ *
+ * @example
+ * inferSptSegConfig(new Map([...dict].map(([k, t]) => [k, t.shape]))).encoder.numTokens;   // 10 for VOC
+ */
 export function inferSptSegConfig(shapes: ReadonlyMap<string, readonly number[]>, opts: SptLoadOptions = {}, source = '<state dict>'): SptSegConfig {
   const get = (key: string, rank: number): readonly number[] => {
     const s = shapes.get(key);
@@ -65,8 +79,13 @@ export function inferSptSegConfig(shapes: ReadonlyMap<string, readonly number[]>
     return s;
   };
   const count = (re: RegExp) => new Set([...shapes.keys()].map((k) => re.exec(k)?.[1]).filter((x) => x !== undefined)).size;
-  const [D, C3, P] = get('backbone.conv1.weight', 4);
-  if (C3 !== 3) throw new SptWeightsError(`${source}: backbone.conv1.weight [${shapes.get('backbone.conv1.weight')!.join(', ')}] must take 3 colour channels`);
+  // The stem: CLIP's patch conv (conv1.weight [D, 3, P, P]) or the ConvStem option of model/vit.ts
+  // (conv1.convs.i.weight [C_i, C_i-1, 3, 3], stride 2 each: P = 2^convs), as the world CLIP has.
+  const stemConvs = count(/^backbone\.conv1\.convs\.(\d+)\.weight$/);
+  const stemOuts = Array.from({ length: stemConvs }, (_, i) => get(`backbone.conv1.convs.${i}.weight`, 4));
+  const [D, C3, P] = stemConvs > 0 ? [stemOuts[stemConvs - 1][0], stemOuts[0][1], 2 ** stemConvs] : get('backbone.conv1.weight', 4);
+  const stem = stemConvs > 0 ? { stem: 'conv' as const, stemWidths: stemOuts.slice(0, -1).map((s) => s[0]) } : {};
+  if (C3 !== 3) throw new SptWeightsError(`${source}: the backbone's first conv (conv1) takes ${C3} channels, it must take 3 colour channels`);
   const posRows = get('backbone.positional_embedding', 2)[0];
   const g = Math.round(Math.sqrt(posRows - 1));
   if (g * g + 1 !== posRows) throw new SptWeightsError(`${source}: backbone.positional_embedding has ${posRows} rows, not 1 + g² for a square grid`);
@@ -90,7 +109,7 @@ export function inferSptSegConfig(shapes: ReadonlyMap<string, readonly number[]>
   const attention = shapes.has('decode_head.decoder_1.layers.0.hlfs.prompt') ? 'hilo' : 'cross';
   return {
     encoder: {
-      vision: { imageSize: g * P, patchSize: P, width: D, layers, heads: opts.visionHeads ?? Math.max(1, Math.round(D / 64)), outputDim: E },
+      vision: { imageSize: g * P, patchSize: P, width: D, layers, heads: opts.visionHeads ?? Math.max(1, Math.round(D / 64)), outputDim: E, ...stem },
       numTokens: T, deepLayers: deep, spectralGrid,
       ...(opts.spectralBlocks !== undefined && { spectralBlocks: opts.spectralBlocks }),
       ...(opts.clsQuirk !== undefined && { clsQuirk: opts.clsQuirk }),
@@ -104,7 +123,12 @@ export function inferSptSegConfig(shapes: ReadonlyMap<string, readonly number[]>
   };
 }
 
-/** Build an SPT-SEG (eval mode) from a state dict under the official names. */
+/**
+ * Build an SPT-SEG (eval mode) from a state dict under the official names.
+ *
+ * @example
+ * const { model, ignoredKeys } = sptSegFromStateDict((await loadSafetensors(path)).tensors);
+ */
 export function sptSegFromStateDict(dict: ReadonlyMap<string, Tensor>, opts: SptLoadOptions = {}, source = '<state dict>'): { model: SptSeg; ignoredKeys: string[] } {
   const shapes = new Map([...dict].map(([k, t]) => [k, t.shape] as [string, readonly number[]]));
   const attention = shapes.has('decode_head.decoder_1.layers.0.hlfs.prompt') ? 'hilo' : 'cross';
@@ -120,15 +144,14 @@ export function sptSegFromStateDict(dict: ReadonlyMap<string, Tensor>, opts: Spt
   return { model: model.eval(), ignoredKeys };
 }
 
-/** Read a safetensors file of SPT-SEG weights (official names) and build the model. */
+/**
+ * Read a safetensors file of SPT-SEG weights (official names) and build the model.
+ *
+ * @example
+ * const model = await loadSptSeg('spt_voc.safetensors', { hiloHeads: 8 });
+ */
 export async function loadSptSeg(path: string, opts: SptLoadOptions = {}): Promise<SptSeg> {
   const { loadSafetensors } = await nodeFiles();
   const { tensors } = await loadSafetensors(path, 'float32');
   return sptSegFromStateDict(tensors, opts, path).model;
-}
-
-/** engine/io/files.ts, loaded on first use through a variable specifier so that browser bundlers leave it alone. */
-async function nodeFiles(): Promise<typeof import('../engine/io/files.ts')> {
-  const ioModule = '../engine/io/files.ts';
-  return import(ioModule) as Promise<typeof import('../engine/io/files.ts')>;
 }

@@ -31,6 +31,7 @@ import { cat, complexMul, irfft2, normalize, rfft2, type Tensor } from '../engin
 import { Dropout, initNormal, initUniform, LayerNorm, Linear, Parameter } from '../engine/nn/index.ts';
 import { VisionTransformer, type ViTConfig } from './vit.ts';
 
+/** The SPT-SEG image encoder: the CLIP ViT it builds on plus the deep and spectral prompts. */
 export interface SptConfig {
   /** The CLIP ViT it builds on. `imageSize / patchSize` is the STORED positional grid. */
   vision: ViTConfig;
@@ -56,6 +57,15 @@ export interface SptFeatures {
   global: Tensor; // [B, E]
 }
 
+/**
+ * The SPT-SEG image encoder (method.md §1-§2): CLIP's ViT with deep visual prompts and the spectral
+ * prompt (an FFT filter on the patch grid) added to the inputs of the first blocks; outputs dense and global
+ * features.
+ *
+ * @example
+ * const enc = new SptVisionTransformer(VOC_VIT_B16.encoder);
+ * const { dense, global } = enc.features(images);   // [B, 512, 32, 32], [B, 512]
+ */
 export class SptVisionTransformer extends VisionTransformer {
   prompt_embeddings: Parameter; // [1, T, D]
   deep_prompt_embeddings: Parameter | null; // [deepLayers, T, D]

@@ -17,12 +17,22 @@
 import { cat, noGrad, type Tensor } from '../engine/index.ts';
 import { VOC_TEMPLATES, type CLIP } from './clip.ts';
 
-/** clip.encodeTextPrompts without gradients: [C, E] unit rows. */
+/**
+ * clip.encodeTextPrompts without gradients: [C, E] unit rows.
+ *
+ * @example
+ * const text = classTextEmbeddings(clip, VOC_CLASSES);   // [20, 512], L2-normalised
+ */
 export function classTextEmbeddings(clip: CLIP, classNames: readonly string[], templates: readonly string[] = VOC_TEMPLATES): Tensor {
   return noGrad(() => clip.encodeTextPrompts(classNames, templates)); // [C, E]
 }
 
-/** Cache class embeddings [C, E] (e.g. clip.encodeTextPrompts(names, VOC_TEMPLATES)) with their names. */
+/**
+ * Cache class embeddings [C, E] (e.g. clip.encodeTextPrompts(names, VOC_TEMPLATES)) with their names.
+ *
+ * @example
+ * await saveTextEmbeddings('voc-text.safetensors', text, VOC_CLASSES);
+ */
 export async function saveTextEmbeddings(path: string, embeddings: Tensor, classes: readonly string[]): Promise<void> {
   if (embeddings.ndim !== 2 || embeddings.shape[0] !== classes.length) {
     throw new Error(`saveTextEmbeddings: expected [${classes.length}, E] for ${classes.length} classes, got [${embeddings.shape.join(', ')}]`);
@@ -34,6 +44,9 @@ export async function saveTextEmbeddings(path: string, embeddings: Tensor, class
 /**
  * The rows of a cached embedding file for `classes`: picked by name through its `classes` metadata,
  * or, in a file without names, all rows in order (their count must match). Rows are used as stored.
+ *
+ * @example
+ * const text = await loadTextEmbeddings('voc-text.safetensors', VOC_CLASSES);
  */
 export async function loadTextEmbeddings(path: string, classes: readonly string[]): Promise<Tensor> {
   const { loadSafetensors } = await nodeFiles();

@@ -21,6 +21,7 @@ import { causalMask, noGrad, tensor, Tensor } from '../engine/index.ts';
 import { Embedding, initNormal, isInitSkipped, LayerNorm, Module, Parameter } from '../engine/nn/index.ts';
 import { Transformer } from './blocks.ts';
 
+/** The shape of CLIP's text tower (`CLIP_TEXT_B` is the preset). */
 export interface TextConfig {
   /** Positions in the positional table: the longest token sequence (77). */
   contextLength: number;
@@ -48,7 +49,12 @@ export interface TextParts {
   text_projection: Parameter; // [D, E], used as x @ text_projection
 }
 
-/** Fresh parameters with CLIP's init (token N(0, 0.02), positions N(0, 0.01), projection N(0, D^-½)). */
+/**
+ * Fresh parameters with CLIP's init (token N(0, 0.02), positions N(0, 0.01), projection N(0, D^-½)).
+ *
+ * @example
+ * const parts = createTextParts(CLIP_TEXT_B);   // token_embedding, transformer, ln_final, ...
+ */
 export function createTextParts(config: TextConfig): TextParts {
   const { vocabSize, contextLength, width, layers, heads, outputDim } = config;
   const token_embedding = new Embedding(vocabSize, width);
@@ -95,7 +101,12 @@ function argmaxIndex(row: readonly number[]): number {
   return best;
 }
 
-/** CLIP.encode_text: token ids [B, L] -> text features [B, E]. */
+/**
+ * CLIP.encode_text: token ids [B, L] -> text features [B, E].
+ *
+ * @example
+ * encodeTokens(clip, clip.config.text, tokenize('a photo of a cat'));   // [1, E]
+ */
 export function encodeTokens(parts: TextParts, config: TextConfig, tokens: number[][] | Tensor): Tensor {
   const rows = tokenRows(tokens, config);
   const B = rows.length;
@@ -113,7 +124,13 @@ export function encodeTokens(parts: TextParts, config: TextConfig, tokens: numbe
   return parts.ln_final.forward(pooled).matmul(parts.text_projection); // [B, E]
 }
 
-/** The text tower on its own (ZegCLIP's CLIPTextEncoder layout: the same keys as CLIP's top level). */
+/**
+ * The text tower on its own (ZegCLIP's CLIPTextEncoder layout: the same keys as CLIP's top level).
+ *
+ * @example
+ * const text = new TextEncoder(CLIP_TEXT_B);
+ * text.forward(tokenize(['a photo of a dog'])).shape;   // [1, 512]
+ */
 export class TextEncoder extends Module implements TextParts {
   token_embedding: Embedding;
   positional_embedding: Parameter;

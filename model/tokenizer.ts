@@ -321,6 +321,9 @@ function preview(text: string, maxChars = 60): string {
  * clip.tokenize: one row per text, [49406, ...ids, 49407] zero-padded to `contextLength`.
  * A text with more tokens throws, unless `truncate`: then the first `contextLength` tokens are kept
  * and the last one is set to <|endoftext|>. Example: tokenize(["a photo of a cat."])[0].slice(0, 8)
+ *
+ * @example
+ * tokenize('a photo of a cat')[0].slice(0, 7);   // [49406, 320, 1125, 539, 320, 2368, 49407], then 0s to 77
  */
 export function tokenize(texts: string | string[], contextLength = 77, truncate = false): number[][] {
   if (!Number.isInteger(contextLength) || contextLength < 1) {

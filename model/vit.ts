@@ -20,6 +20,7 @@ import { cat, conv2d, linear, resize2d, type Tensor } from '../engine/index.ts';
 import { initNormal, initUniform, LayerNorm, Module, ModuleList, Parameter } from '../engine/nn/index.ts';
 import { Transformer } from './blocks.ts';
 
+/** The shape of a ViT image tower (`VIT_B_16` is the preset). */
 export interface ViTConfig {
   /** Input side the positional table was trained for (224). Other sizes interpolate the table. */
   imageSize: number;
@@ -58,6 +59,9 @@ export const VIT_B_16: ViTConfig = { imageSize: 224, patchSize: 16, width: 768, 
  *   out[b, o, i, j] = Σ_{c,u,v} W[o, c, u, v] · x[b, c, i·P + u, j·P + v]
  * Cutting the image into patches [B, N, 3·P·P] (flattened in the filter's c, u, v order) turns the
  * whole convolution into one `linear` with W seen as [D, 3·P·P]. No conv op is needed.
+ *
+ * @example
+ * new PatchConv(3, 768, 16).forward(zeros([1, 3, 224, 224])).tokens.shape;   // [1, 196, 768]
  */
 export class PatchConv extends Module {
   weight: Parameter; // [D, C, P, P]
@@ -88,7 +92,12 @@ export class PatchConv extends Module {
   }
 }
 
-/** One conv layer's parameters under torch.nn.Conv2d's names. */
+/**
+ * One conv layer's parameters under torch.nn.Conv2d's names.
+ *
+ * @example
+ * new Conv2d(3, 64, 3).weight.shape;   // [64, 3, 3, 3]
+ */
 export class Conv2d extends Module {
   weight: Parameter; // [O, C, 3, 3]
   bias: Parameter; // [O]
@@ -104,6 +113,9 @@ export class Conv2d extends Module {
 /**
  * The conv stem (ViTConfig.stem = 'conv'): k 3x3 stride-2 padding-1 convs, ReLU between them, the
  * last one to width D; each halves the side, so 64x64 -> 8x8 tokens with k = 3. Replaces conv1.
+ *
+ * @example
+ * new ConvStem(3, 768, [64, 128]).patchSize;   // 8: three stride-2 convs
  */
 export class ConvStem extends Module {
   convs: ModuleList<Conv2d>;
@@ -134,6 +146,14 @@ export class ConvStem extends Module {
   }
 }
 
+/**
+ * CLIP's ViT image tower: patch embedding, class token, positional table (resized bicubically to other
+ * grids), pre-norm transformer, ln_post and the projection to the joint embedding.
+ *
+ * @example
+ * const vit = new VisionTransformer(VIT_B_16);
+ * vit.forward(zeros([1, 3, 224, 224])).shape;   // [1, 512]
+ */
 export class VisionTransformer extends Module {
   /** The stem: CLIP's PatchConv, or the ConvStem option (same key prefix `conv1.`). */
   conv1: PatchConv | ConvStem;

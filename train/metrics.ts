@@ -29,6 +29,9 @@ import { Tensor } from '../engine/index.ts';
 /** A label or prediction map: a tensor or a flat array in row-major [B, H, W] / [H, W] order. */
 export type LabelMap = Tensor | ArrayLike<number>;
 
+/**
+ * What `ConfusionMatrix.compute` returns: per-class IoU and accuracy and their means (mIoU, seen, unseen, hIoU).
+ */
 export interface SegMetrics {
   /** Per-class IoU, NaN for classes absent from both labels and predictions. */
   iou: Float64Array;
@@ -49,6 +52,7 @@ export interface SegMetrics {
   pixels: number;
 }
 
+/** Which classes are seen and unseen, for the zero-shot means. */
 export interface MetricsSplit {
   /** Indices of the seen (training) classes (default: every class not in `unseen`). */
   seen?: readonly number[];
@@ -56,7 +60,12 @@ export interface MetricsSplit {
   unseen?: readonly number[];
 }
 
-/** The nan-skipping mean of the values at `indices` (all of them when not given). */
+/**
+ * The nan-skipping mean of the values at `indices` (all of them when not given).
+ *
+ * @example
+ * nanmean([0.5, NaN, 0.7]);   // 0.6
+ */
 export function nanmean(values: ArrayLike<number>, indices?: readonly number[]): number {
   let sum = 0, n = 0;
   const count = indices ? indices.length : values.length;
@@ -70,7 +79,12 @@ export function nanmean(values: ArrayLike<number>, indices?: readonly number[]):
   return n === 0 ? NaN : sum / n;
 }
 
-/** hIoU = 2SU / (S + U) (NaN if either is NaN, 0 when both are 0). */
+/**
+ * hIoU = 2SU / (S + U) (NaN if either is NaN, 0 when both are 0).
+ *
+ * @example
+ * harmonicMean(0.9, 0.6);   // 0.72
+ */
 export function harmonicMean(s: number, u: number): number {
   if (Number.isNaN(s) || Number.isNaN(u)) return NaN;
   return s + u === 0 ? 0 : (2 * s * u) / (s + u);
@@ -81,6 +95,15 @@ function flat(x: LabelMap): { values: ArrayLike<number>; shape: readonly number[
   return { values: x, shape: null };
 }
 
+/**
+ * Per-class intersection and union counts accumulated over images, as mmseg's IoU metric; `compute`
+ * gives mIoU, per-class IoU and accuracy, and the seen / unseen / harmonic means of zero-shot evaluation.
+ *
+ * @example
+ * const cm = new ConfusionMatrix(20, { ignoreIndex: 255 });
+ * cm.update(prediction.labels, batch.labels);
+ * cm.compute({ unseen: [15, 16, 17, 18, 19] }).mIoU;
+ */
 export class ConfusionMatrix {
   readonly numClasses: number;
   readonly ignoreIndex: number;

@@ -11,6 +11,7 @@ import { Tensor } from '../tensor.ts';
 import { matmulT } from '../ops/matmul.ts';
 import { dropout } from './layers.ts';
 
+/** Options of `scaledDotProductAttention`: an additive mask, the scale (default 1/√d) and attention dropout. */
 export interface AttentionOptions {
   mask?: Tensor | null;
   scale?: number;
@@ -18,6 +19,13 @@ export interface AttentionOptions {
   training?: boolean;
 }
 
+/**
+ * softmax(q kᵀ · scale + mask) v, as torch.nn.functional.scaled_dot_product_attention: q [..., Nq, d],
+ * k [..., Nk, d], v [..., Nk, dv]; scale defaults to 1/√d, an additive float mask broadcasts over the scores.
+ *
+ * @example
+ * const out = scaledDotProductAttention(q, k, v, { mask: causalMask(77, q) });   // [B, H, 77, d]
+ */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   const d = q.shape[q.ndim - 1];
   const scale = opts.scale ?? 1 / Math.sqrt(d);
@@ -28,7 +36,12 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   return attn.matmul(v); // [..., L, dv]
 }
 
-/** The additive causal mask [L, L]: 0 on and below the diagonal, -Infinity above (CLIP's text mask). */
+/**
+ * The additive causal mask [L, L]: 0 on and below the diagonal, -Infinity above (CLIP's text mask).
+ *
+ * @example
+ * causalMask(3, x);   // [[0, -inf, -inf], [0, 0, -inf], [0, 0, 0]]
+ */
 export function causalMask(length: number, like: Tensor): Tensor {
   const values = new Float64Array(length * length);
   for (let i = 0; i < length; i++) for (let j = i + 1; j < length; j++) values[i * length + j] = -Infinity;

@@ -26,6 +26,7 @@ import type { Tensor } from '../tensor.ts';
 import { pad, stack } from '../ops/slice.ts';
 import { linear } from './layers.ts';
 
+/** Options of `conv2d` (torch.nn.functional.conv2d's `stride` and `padding`). */
 export interface Conv2dOptions {
   /** Step between kernel positions, one number or [sH, sW] (1). */
   stride?: number | readonly [number, number];

@@ -25,6 +25,9 @@ import { constantLike } from './constant.ts';
 /**
  * The [outSize, inSize] matrix whose row `dst` holds the weights that output position `dst` gives to
  * each input position (at most two non-zero entries, summing to 1). Computed in float64.
+ *
+ * @example
+ * bilinearWeights(2, 4).length;   // 8, the [4, 2] matrix row by row
  */
 export function bilinearWeights(inSize: number, outSize: number): Float64Array {
   if (!Number.isInteger(inSize) || !Number.isInteger(outSize) || inSize < 1 || outSize < 1) {
@@ -46,6 +49,9 @@ export function bilinearWeights(inSize: number, outSize: number): Float64Array {
 /**
  * `bilinearWeights` as a constant tensor [outSize, inSize] (no gradient), on the backend and in the
  * dtype of `like` (default: the global backend, float32).
+ *
+ * @example
+ * bilinearMatrix(2, 4).shape;   // [4, 2]
  */
 export function bilinearMatrix(inSize: number, outSize: number, like?: Tensor): Tensor {
   return constantLike(bilinearWeights(inSize, outSize), [outSize, inSize], like); // [out, in]
@@ -76,6 +82,7 @@ export function resize2d(x: Tensor, outH: number, outW: number): Tensor {
   return y;
 }
 
+/** Options of `interpolate` (F.interpolate's `mode` and `align_corners`; one combination is supported). */
 export interface InterpolateOptions {
   /** Only 'bilinear' (torch's default is 'nearest': pass the mode explicitly in torch to compare). */
   mode?: 'bilinear';

@@ -10,6 +10,12 @@ import { fmtShape, sizeOf } from '../shape.ts';
 import { Tensor } from '../tensor.ts';
 import { matmulT } from '../ops/matmul.ts';
 
+/**
+ * x @ weightᵀ + bias, as torch.nn.functional.linear: weight is [out, in], x is [..., in].
+ *
+ * @example
+ * linear(randn([4, 3]), randn([2, 3]), zeros([2]));   // shape [4, 2]
+ */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   const [out, inF] = weight.shape;
   if (weight.ndim !== 2 || x.shape[x.ndim - 1] !== inF) {
@@ -22,7 +28,12 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   return y.reshape([...x.shape.slice(0, -1), out]);
 }
 
-/** Normalise over the last `weight.ndim` dims (or `normalizedShape`), then scale and shift. */
+/**
+ * Normalise over the last `weight.ndim` dims (or `normalizedShape`), then scale and shift.
+ *
+ * @example
+ * layerNorm(x, weight, bias);   // x [B, N, 768], weight and bias [768]
+ */
 export function layerNorm(
   x: Tensor, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5, normalizedShape?: readonly number[],
 ): Tensor {
@@ -40,7 +51,12 @@ export function layerNorm(
   return y;
 }
 
-/** Inverted dropout; identity when not training or p = 0. */
+/**
+ * Inverted dropout; identity when not training or p = 0.
+ *
+ * @example
+ * dropout(x, 0.1, model.training);   // identity in eval mode
+ */
 export function dropout(x: Tensor, p = 0.5, training = true, generator: Generator = defaultGenerator): Tensor {
   if (p < 0 || p > 1) throw new Error(`dropout probability has to be between 0 and 1, but got ${p}`);
   if (!training || p === 0) return x;

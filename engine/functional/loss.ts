@@ -12,14 +12,24 @@ import { arange } from '../creation.ts';
 import { fmtShape } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 
+/** How a loss reduces its per-element values, as PyTorch's `reduction`. */
 export type Reduction = 'mean' | 'sum' | 'none';
 
+/** Options of `crossEntropy` (torch's `ignore_index`, `reduction`). */
 export interface CrossEntropyOptions {
   /** Target value that contributes nothing (default -100, as PyTorch). */
   ignoreIndex?: number;
   reduction?: Reduction;
 }
 
+/**
+ * Softmax cross-entropy, as torch.nn.functional.cross_entropy: logits [N, C, ...], int32 class targets
+ * [N, ...]; targets equal to `ignoreIndex` contribute nothing, and 'mean' divides by the others' count.
+ *
+ * @example
+ * crossEntropy(tensor([[2, 0], [0, 2]]), tensor([0, 1], { dtype: 'int32' }));   // 0.1269
+ * crossEntropy(logits, labels, { ignoreIndex: 255, reduction: 'sum' });
+ */
 export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
   const { ignoreIndex = -100, reduction = 'mean' } = opts;
   if (logits.ndim < 2) throw new Error(`crossEntropy: logits must be [N, C, ...], got ${fmtShape(logits.shape)}`);
@@ -43,6 +53,13 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   return picked.sum().div(valid.sum());
 }
 
+/**
+ * Sigmoid + binary cross-entropy in one stable formula, as torch.nn.functional.binary_cross_entropy_with_logits:
+ * max(x, 0) - x·y + log(1 + e^-|x|).
+ *
+ * @example
+ * binaryCrossEntropyWithLogits(tensor([0]), tensor([1]));   // 0.6931
+ */
 export function binaryCrossEntropyWithLogits(x: Tensor, y: Tensor, reduction: Reduction = 'mean'): Tensor {
   // maximum(x, 0) rather than relu: its tie rule gives d/dx = ½ at x = 0, the true derivative there
   // (abs contributes 0 at 0), so zero logits (a zero-initialised head) get σ(0) - y as in PyTorch.
@@ -51,6 +68,12 @@ export function binaryCrossEntropyWithLogits(x: Tensor, y: Tensor, reduction: Re
   return reduction === 'sum' ? loss.sum() : loss.mean();
 }
 
+/**
+ * (x - y)², reduced by mean (default), sum or none, as torch.nn.functional.mse_loss.
+ *
+ * @example
+ * mseLoss(tensor([1, 2]), tensor([1, 4]));   // 2
+ */
 export function mseLoss(x: Tensor, y: Tensor, reduction: Reduction = 'mean'): Tensor {
   const d = x.sub(y);
   const loss = d.mul(d);

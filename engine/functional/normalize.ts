@@ -11,6 +11,7 @@ import type { Tensor } from '../tensor.ts';
 import { clamp } from '../ops/where.ts';
 import { norm } from './stats.ts';
 
+/** Options of `normalize` (F.normalize's `p`, `dim`, `eps`). */
 export interface NormalizeOptions {
   /** Only 2 (the default of torch). */
   p?: 2;

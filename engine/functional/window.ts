@@ -16,7 +16,12 @@
 import type { Tensor } from '../tensor.ts';
 import { pad, slice } from '../ops/slice.ts';
 
-/** Zero-pad each dim in `dims` at its end so that its size becomes a multiple of `multiple`. */
+/**
+ * Zero-pad each dim in `dims` at its end so that its size becomes a multiple of `multiple`.
+ *
+ * @example
+ * padTo(zeros([1, 10, 10, 8]), [1, 2], 3).shape;   // [1, 12, 12, 8]
+ */
 export function padTo(x: Tensor, dims: readonly number[], multiple: number): Tensor {
   if (!Number.isInteger(multiple) || multiple < 1) throw new Error(`padTo: multiple must be a positive integer, got ${multiple}`);
   const pads: [number, number][] = x.shape.map(() => [0, 0]);
@@ -52,6 +57,9 @@ export function windowPartition(x: Tensor, ws: number): Tensor {
 /**
  * The inverse of `windowPartition` for a map of H×W tokens: reassemble the windows [B·nH·nW, ws, ws, C]
  * into [B, Hp, Wp, C] and crop to [B, H, W, C].
+ *
+ * @example
+ * windowReverse(windowPartition(x, 3), 3, 9, 9);   // x again, [B, 9, 9, C]
  */
 export function windowReverse(windows: Tensor, ws: number, H: number, W: number): Tensor {
   checkWs('windowReverse', ws);

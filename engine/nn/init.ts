@@ -20,6 +20,9 @@ let skipping = 0;
 /**
  * Run `build` (synchronous: a Promise result throws) with random initialisation switched off, and
  * return what it returns. Nests; the mode ends with the call, even when `build` throws.
+ *
+ * @example
+ * const model = skipInit(() => new CLIP(CLIP_VIT_B_16));   // weights to be loaded next
  */
 export function skipInit<T>(build: () => T): T {
   skipping++;
@@ -32,17 +35,32 @@ export function skipInit<T>(build: () => T): T {
   }
 }
 
-/** True inside `skipInit`. */
+/**
+ * True inside `skipInit`.
+ *
+ * @example
+ * skipInit(() => isInitSkipped());   // true
+ */
 export function isInitSkipped(): boolean {
   return skipping > 0;
 }
 
-/** U(low, high) samples from the default generator (nn.init.uniform_); zeros inside `skipInit`. */
+/**
+ * U(low, high) samples from the default generator (nn.init.uniform_); zeros inside `skipInit`.
+ *
+ * @example
+ * this.weight = new Parameter(initUniform([out, inp], -bound, bound));
+ */
 export function initUniform(shape: readonly number[], low: number, high: number): Tensor {
   return skipping > 0 ? zeros(shape) : uniform(shape, low, high);
 }
 
-/** N(mean, std²) samples from the default generator (nn.init.normal_); zeros inside `skipInit`. */
+/**
+ * N(mean, std²) samples from the default generator (nn.init.normal_); zeros inside `skipInit`.
+ *
+ * @example
+ * this.prompt = new Parameter(initNormal([1, 10, 768], 0, 0.02));
+ */
 export function initNormal(shape: readonly number[], mean = 0, std = 1): Tensor {
   return skipping > 0 ? zeros(shape) : normal(shape, mean, std);
 }

@@ -16,6 +16,13 @@ export interface Layer {
   forward(x: Tensor): Tensor;
 }
 
+/**
+ * y = x Wᵀ + b, as torch.nn.Linear: weight [out, in] and bias [out] drawn U(-1/√in, 1/√in).
+ *
+ * @example
+ * const fc = new Linear(768, 512);
+ * fc.forward(randn([2, 768])).shape;   // [2, 512]
+ */
 export class Linear extends Module implements Layer {
   weight: Parameter;
   bias: Parameter | null;
@@ -33,6 +40,12 @@ export class Linear extends Module implements Layer {
   }
 }
 
+/**
+ * Layer normalisation over the trailing `normalizedShape` dims, as torch.nn.LayerNorm (weight 1, bias 0).
+ *
+ * @example
+ * new LayerNorm(768).forward(x);   // x [B, N, 768]
+ */
 export class LayerNorm extends Module implements Layer {
   weight: Parameter | null;
   bias: Parameter | null;
@@ -50,6 +63,12 @@ export class LayerNorm extends Module implements Layer {
   }
 }
 
+/**
+ * A lookup table [numEmbeddings, embeddingDim] indexed by int32 ids, as torch.nn.Embedding (weights N(0, 1)).
+ *
+ * @example
+ * new Embedding(49408, 512).forward(tensor([[49406, 49407]], { dtype: 'int32' })).shape;   // [1, 2, 512]
+ */
 export class Embedding extends Module {
   weight: Parameter;
 
@@ -65,6 +84,13 @@ export class Embedding extends Module {
   }
 }
 
+/**
+ * Zero each element with probability `p` and scale the rest by 1/(1-p) in training mode; identity in eval.
+ *
+ * @example
+ * const drop = new Dropout(0.1);
+ * drop.eval().forward(x);   // x itself
+ */
 export class Dropout extends Module implements Layer {
   constructor(readonly p = 0.5) {
     super();
@@ -75,7 +101,12 @@ export class Dropout extends Module implements Layer {
   }
 }
 
-/** A list of modules whose parameters are named by index: `resblocks.0.ln_1.weight`. */
+/**
+ * A list of modules whose parameters are named by index: `resblocks.0.ln_1.weight`.
+ *
+ * @example
+ * const blocks = new ModuleList([new Linear(4, 4), new Linear(4, 4)]);   // keys 0.weight, 1.weight, ...
+ */
 export class ModuleList<M extends Module = Module> extends Module {
   readonly items: M[];
 
@@ -94,7 +125,13 @@ export class ModuleList<M extends Module = Module> extends Module {
   [Symbol.iterator](): Iterator<M> { return this.items[Symbol.iterator](); }
 }
 
-/** Layers applied one after another; parameters named by index like ModuleList. */
+/**
+ * Layers applied one after another; parameters named by index like ModuleList.
+ *
+ * @example
+ * const mlp = new Sequential(new Linear(4, 8), new Dropout(0.1), new Linear(8, 2));
+ * mlp.forward(randn([3, 4])).shape;   // [3, 2]
+ */
 export class Sequential extends ModuleList<Module & Layer> implements Layer {
   constructor(...layers: (Module & Layer)[]) {
     super(layers);

@@ -13,7 +13,12 @@
 import { Tensor } from '../tensor.ts';
 import { fmtShape } from '../shape.ts';
 
-/** A tensor that a module trains: requiresGrad is on from the start. */
+/**
+ * A tensor that a module trains: requiresGrad is on from the start.
+ *
+ * @example
+ * this.scale = new Parameter(ones([1]));   // a trainable leaf, found by parameters()
+ */
 export class Parameter extends Tensor {
   constructor(data: Tensor, requiresGrad = true) {
     super(data.storage, data.shape);
@@ -31,6 +36,14 @@ export interface LoadResult {
   unexpectedKeys: string[];
 }
 
+/**
+ * A PyTorch-style module: parameters, buffers and submodules are found by walking its fields (names
+ * become the state-dict keys), with train/eval mode, `stateDict`/`loadStateDict` and `zeroGrad`.
+ *
+ * @example
+ * class Head extends Module { fc = new Linear(512, 20); forward(x: Tensor) { return this.fc.forward(x); } }
+ * new Head().stateDict().keys();   // 'fc.weight', 'fc.bias'
+ */
 export class Module {
   /** Dropout and similar layers behave differently when training. */
   training = true;

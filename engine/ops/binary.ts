@@ -3,13 +3,14 @@
  *
  * Forward: both operands are read through broadcast strides (stride 0 repeats an axis).
  * Backward: the gradient has the broadcast output shape, so each input's gradient is summed back
- * over the axes it was broadcast along (`unbroadcast`).
+ * over the axes it was broadcast along (`unbroadcast`, in unbroadcast.ts).
  * A plain number operand takes the tensor's dtype and needs no gradient.
  * `div` is true division, as torch's `/`: int32 / int32 gives float32 (an IoU from integer counts).
  */
 import type { BinaryOp, DType, Storage } from '../../kernels/backend.ts';
-import { broadcastShapes, broadcastStrides, shapesEqual } from '../shape.ts';
+import { broadcastShapes, broadcastStrides } from '../shape.ts';
 import { fromOp, scalarLike, Tensor, type Operand } from '../tensor.ts';
+import { unbroadcast } from './unbroadcast.ts';
 import { where } from './where.ts';
 
 const RANK: Record<DType, number> = { int32: 0, float32: 1, float64: 2 };
@@ -29,17 +30,6 @@ export function operands(a: Operand, b: Operand): [Tensor, Tensor] {
     else tb = tb.to(ta.dtype);
   }
   return [ta, tb];
-}
-
-/** Sum `g` over the axes that broadcasting added or stretched, giving a gradient of `shape`. */
-export function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
-  if (shapesEqual(g.shape, shape)) return g;
-  const lead = g.ndim - shape.length;
-  const dims: number[] = [];
-  for (let i = 0; i < g.ndim; i++) {
-    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
-  }
-  return g.sum(dims, true).reshape(shape);
 }
 
 /** Run a binary kernel on two tensors with broadcasting; no autograd. */
@@ -84,10 +74,52 @@ function binaryOp(op: keyof typeof GRADS, x: Operand, y: Operand): Tensor {
   return out;
 }
 
+/**
+ * a + b elementwise, with NumPy broadcasting; a number takes the tensor's dtype.
+ *
+ * @example
+ * add(tensor([[1], [2]]), tensor([10, 20]));   // [[11, 21], [12, 22]]
+ */
 export const add = (a: Operand, b: Operand) => binaryOp('add', a, b);
+/**
+ * a - b elementwise, with broadcasting.
+ *
+ * @example
+ * sub(tensor([3, 4]), 1);   // [2, 3]
+ */
 export const sub = (a: Operand, b: Operand) => binaryOp('sub', a, b);
+/**
+ * a · b elementwise, with broadcasting.
+ *
+ * @example
+ * mul(tensor([1, 2]), tensor([3, 4]));   // [3, 8]
+ */
 export const mul = (a: Operand, b: Operand) => binaryOp('mul', a, b);
+/**
+ * a / b elementwise, with broadcasting; true division (int32 / int32 gives float32, as torch's `/`).
+ *
+ * @example
+ * div(tensor([1, 3], { dtype: 'int32' }), 2);   // [0.5, 1.5] float32
+ */
 export const div = (a: Operand, b: Operand) => binaryOp('div', a, b);
+/**
+ * a ** b elementwise, with broadcasting; d/db is taken as 0 where a = 0, as PyTorch.
+ *
+ * @example
+ * pow(tensor([2, 3]), 2);   // [4, 9]
+ */
 export const pow = (a: Operand, b: Operand) => binaryOp('pow', a, b);
+/**
+ * The larger of a and b elementwise, with broadcasting; ties split the gradient in half, as torch.maximum.
+ *
+ * @example
+ * maximum(tensor([1, 5]), tensor([3, 2]));   // [3, 5]
+ */
 export const maximum = (a: Operand, b: Operand) => binaryOp('maximum', a, b);
+/**
+ * The smaller of a and b elementwise, with broadcasting; ties split the gradient in half, as torch.minimum.
+ *
+ * @example
+ * minimum(tensor([1, 5]), tensor([3, 2]));   // [1, 2]
+ */
 export const minimum = (a: Operand, b: Operand) => binaryOp('minimum', a, b);

@@ -37,8 +37,10 @@ import { fromOp, type Tensor } from '../tensor.ts';
 import { constantLike } from '../functional/constant.ts';
 import { pad, slice } from './slice.ts';
 
+/** Where the 1/(H·W) of a transform pair goes, as torch.fft's `norm`. */
 export type FftNorm = 'backward' | 'ortho' | 'forward';
 
+/** Options of `rfft2` and `irfft2`. */
 export interface FftOptions {
   /** Which direction carries the 1/(H·W): torch's default 'backward' (the inverse), 'ortho' (both √). */
   norm?: FftNorm;

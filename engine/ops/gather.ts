@@ -15,6 +15,9 @@ function checkIndex(index: Tensor, what: string): void {
 /**
  * out[..., j, ...] = x[..., index[..., j, ...], ...] along `dim`. `index` has x's shape except
  * along `dim` (a simplification of torch.gather, which also allows smaller sizes elsewhere).
+ *
+ * @example
+ * gather(tensor([[1, 2], [3, 4]]), 1, tensor([[1], [0]], { dtype: 'int32' }));   // [[2], [3]]
  */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex(index, 'gather');
@@ -33,7 +36,12 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   ]);
 }
 
-/** Pick the entries `index` (1-D, int32) along `dim`, like torch.index_select. */
+/**
+ * Pick the entries `index` (1-D, int32) along `dim`, like torch.index_select.
+ *
+ * @example
+ * indexSelect(tensor([[1, 2], [3, 4]]), 0, tensor([1, 1], { dtype: 'int32' }));   // [[3, 4], [3, 4]]
+ */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex(index, 'indexSelect');
   if (index.ndim !== 1) throw new Error(`indexSelect: index must be 1-D, got shape ${fmtShape(index.shape)}`);
@@ -50,7 +58,12 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   ]);
 }
 
-/** Rows of `weight` [V, D] for integer ids of any shape: returns [...ids.shape, D]. */
+/**
+ * Rows of `weight` [V, D] for integer ids of any shape: returns [...ids.shape, D].
+ *
+ * @example
+ * embedding(tensor([[0, 2]], { dtype: 'int32' }), randn([5, 8]));   // shape [1, 2, 8]
+ */
 export function embedding(ids: Tensor, weight: Tensor): Tensor {
   if (weight.ndim !== 2) throw new Error(`embedding: weight must be [V, D], got ${fmtShape(weight.shape)}`);
   const flat = ids.reshape([ids.size]);

@@ -9,7 +9,7 @@
  */
 import { broadcastShapes, fmtShape, shapesEqual, sizeOf } from '../shape.ts';
 import { fromOp, Tensor } from '../tensor.ts';
-import { unbroadcast } from './binary.ts';
+import { unbroadcast } from './unbroadcast.ts';
 
 /** [rows, cols] of a matrix stored with shape [..., r, c] and used transposed or not. */
 function usedDims(t: Tensor, trans: boolean): [number, number] {
@@ -17,7 +17,12 @@ function usedDims(t: Tensor, trans: boolean): [number, number] {
   return trans ? [c, r] : [r, c];
 }
 
-/** op(a) · op(b) for tensors of rank ≥ 2, where op transposes the last two dims when its flag is set. */
+/**
+ * op(a) · op(b) for tensors of rank ≥ 2, where op transposes the last two dims when its flag is set.
+ *
+ * @example
+ * matmulT(q, k, false, true);   // q @ kᵀ without a transposed copy
+ */
 export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   if (a.ndim < 2 || b.ndim < 2) throw new Error('matmulT: operands need at least 2 dims');
   if (a.dtype !== b.dtype) throw new Error(`matmul: dtype mismatch (${a.dtype} vs ${b.dtype})`);
@@ -53,7 +58,12 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
   });
 }
 
-/** torch.matmul: 1-D operands are treated as a row (left) or column (right) vector and squeezed. */
+/**
+ * torch.matmul: 1-D operands are treated as a row (left) or column (right) vector and squeezed.
+ *
+ * @example
+ * matmul(zeros([8, 2, 3]), zeros([3, 5]));   // shape [8, 2, 5]
+ */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 0 || b.ndim === 0) throw new Error('matmul: both operands need at least one dimension');
   const a2 = a.ndim === 1 ? a.unsqueeze(0) : a;

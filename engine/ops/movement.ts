@@ -8,9 +8,14 @@
  */
 import { broadcastShapes, denseStrides, fmtShape, normDim, normDims, shapesEqual, sizeOf } from '../shape.ts';
 import { fromOp, Tensor } from '../tensor.ts';
-import { unbroadcast } from './binary.ts';
+import { unbroadcast } from './unbroadcast.ts';
 
-/** Same numbers, new shape. One entry may be -1 (inferred). Shares storage: no copy. */
+/**
+ * Same numbers, new shape. One entry may be -1 (inferred). Shares storage: no copy.
+ *
+ * @example
+ * reshape(arange(6), [2, -1]);   // shape [2, 3]
+ */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = [...shape];
   const infer = target.indexOf(-1);
@@ -26,6 +31,12 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return fromOp(x.storage, target, 'reshape', [x], (g) => [g.reshape(x.shape)]);
 }
 
+/**
+ * Merge dims `startDim`..`endDim` (inclusive) into one, as torch.flatten.
+ *
+ * @example
+ * flatten(zeros([2, 3, 4]), 1);   // shape [2, 12]
+ */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normDim(startDim, x.ndim);
@@ -34,12 +45,25 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   return reshape(x, [...x.shape.slice(0, s), merged, ...x.shape.slice(e + 1)]);
 }
 
+/**
+ * Insert a dim of size 1 at `dim` (negative counts from the end of the result), as torch.unsqueeze.
+ *
+ * @example
+ * unsqueeze(zeros([2, 3]), 1);    // shape [2, 1, 3]
+ * unsqueeze(zeros([2, 3]), -1);   // shape [2, 3, 1]
+ */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normDim(dim, x.ndim + 1);
   return reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
 }
 
-/** Drop `dim` if it has size 1 (all size-1 dims when omitted), like torch.squeeze. */
+/**
+ * Drop `dim` if it has size 1 (all size-1 dims when omitted), like torch.squeeze.
+ *
+ * @example
+ * squeeze(zeros([1, 3, 1]));      // shape [3]
+ * squeeze(zeros([1, 3, 1]), 0);   // shape [3, 1]
+ */
 export function squeeze(x: Tensor, dim?: number): Tensor {
   if (dim === undefined) return reshape(x, x.shape.filter((s) => s !== 1));
   const d = normDim(dim, x.ndim);
@@ -47,7 +71,12 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
   return reshape(x, x.shape.filter((_, i) => i !== d));
 }
 
-/** Reorder the axes: output axis i is input axis dims[i]. */
+/**
+ * Reorder the axes: output axis i is input axis dims[i].
+ *
+ * @example
+ * permute(zeros([2, 3, 4]), [2, 0, 1]);   // shape [4, 2, 3]
+ */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const perm = dims.map((d) => normDim(d, x.ndim));
   if (perm.length !== x.ndim || new Set(perm).size !== perm.length) {
@@ -61,6 +90,12 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   return fromOp(storage, shape, 'permute', [x], (g) => [permute(g, inverse)]);
 }
 
+/**
+ * Swap two dims, as torch.transpose (a permute of two axes).
+ *
+ * @example
+ * transpose(zeros([2, 3, 4]), 0, -1);   // shape [4, 3, 2]
+ */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   const perm = [...Array(x.ndim).keys()];
   const a = normDim(dim0, x.ndim), b = normDim(dim1, x.ndim);
@@ -68,7 +103,12 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   return permute(x, perm);
 }
 
-/** Repeat size-1 axes (and prepend new ones) to reach `shape`; -1 keeps a size. */
+/**
+ * Repeat size-1 axes (and prepend new ones) to reach `shape`; -1 keeps a size.
+ *
+ * @example
+ * expand(tensor([[1], [2]]), [2, 3]);   // [[1, 1, 1], [2, 2, 2]]
+ */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
   const lead = shape.length - x.ndim;
   if (lead < 0) throw new Error(`expand: target ${fmtShape(shape)} has fewer dims than ${fmtShape(x.shape)}`);
@@ -83,7 +123,12 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   return fromOp(storage, target, 'expand', [x], (g) => [unbroadcast(g, x.shape)]);
 }
 
-/** Reverse the order of elements along `dims`: a copy with negative strides. */
+/**
+ * Reverse the order of elements along `dims`: a copy with negative strides.
+ *
+ * @example
+ * flip(tensor([1, 2, 3]), 0);   // [3, 2, 1]
+ */
 export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
   const ds = normDims(dims, x.ndim);
   const strides = denseStrides(x.shape);

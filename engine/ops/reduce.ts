@@ -44,6 +44,13 @@ function plan(x: Tensor, dim: number | readonly number[] | undefined): Plan {
   return { moved, outer: sizeOf(keptShape), inner, keptShape, keepdimShape, perm };
 }
 
+/**
+ * The sum over `dim` (one axis, several, or all when omitted), as torch.sum; `keepdim` keeps them as size 1.
+ *
+ * @example
+ * sum(tensor([[1, 2], [3, 4]]), 1);         // [3, 7]
+ * sum(tensor([[1, 2], [3, 4]]), [0, 1], true); // [[10]]
+ */
 export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   const p = plan(x, dim);
   const storage = x.storage.backend.reduce('sum', p.moved.storage, p.outer, p.inner);
@@ -52,6 +59,13 @@ export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false
   ]);
 }
 
+/**
+ * The maximum over `dim` (all when omitted). Over one dim the gradient goes to the first maximum, as
+ * torch.max(x, dim); over all dims or a list, it is split evenly between ties, as torch.amax.
+ *
+ * @example
+ * max(tensor([[1, 5], [7, 2]]), 1);   // [5, 7]
+ */
 export function max(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
   const p = plan(x, dim);
   const backend = x.storage.backend;
@@ -73,7 +87,12 @@ export function max(x: Tensor, dim?: number | readonly number[], keepdim = false
   return out;
 }
 
-/** Index of the first maximum along `dim` (over the flattened tensor when dim is omitted); int32. */
+/**
+ * Index of the first maximum along `dim` (over the flattened tensor when dim is omitted); int32.
+ *
+ * @example
+ * argmax(tensor([[1, 5], [7, 2]]), 1);   // [1, 0] int32
+ */
 export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
   if (dim === undefined) {
     const storage = x.storage.backend.reduce('argmax', x.storage, 1, x.size);

@@ -11,7 +11,12 @@
 import { denseStrides, fmtShape, normDim, sizeOf } from '../shape.ts';
 import { fromOp, Tensor } from '../tensor.ts';
 
-/** Elements start, start+step, ... < end along `dim`. Negative start/end count from the end. */
+/**
+ * Elements start, start+step, ... < end along `dim`. Negative start/end count from the end.
+ *
+ * @example
+ * slice(arange(10), 0, 2, 8, 3);   // [2, 5]
+ */
 export function slice(x: Tensor, dim: number, start: number, end?: number, step = 1): Tensor {
   const d = normDim(dim, x.ndim);
   const n = x.shape[d];
@@ -40,7 +45,12 @@ function placeInto(g: Tensor, shape: readonly number[], dim: number, start: numb
   return new Tensor(out, shape);
 }
 
-/** Constant padding: pads[i] = [before, after] for dim i (missing trailing dims are not padded). */
+/**
+ * Constant padding: pads[i] = [before, after] for dim i (missing trailing dims are not padded).
+ *
+ * @example
+ * pad(tensor([[1, 2]]), [[0, 0], [1, 1]]);   // [[0, 1, 2, 0]]
+ */
 export function pad(x: Tensor, pads: readonly (readonly [number, number])[], value = 0): Tensor {
   if (pads.length > x.ndim) throw new Error(`pad: ${pads.length} pad pairs for a ${x.ndim}-d tensor`);
   if (pads.some(([a, b]) => a < 0 || b < 0 || !Number.isInteger(a) || !Number.isInteger(b))) {
@@ -60,7 +70,12 @@ export function pad(x: Tensor, pads: readonly (readonly [number, number])[], val
   });
 }
 
-/** Join tensors along an existing dim; all other dims must match. */
+/**
+ * Join tensors along an existing dim; all other dims must match.
+ *
+ * @example
+ * cat([zeros([2, 3]), ones([1, 3])]);   // shape [3, 3]
+ */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new Error('cat: expected a non-empty list of tensors');
   const first = tensors[0];
@@ -93,14 +108,24 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   });
 }
 
-/** Join tensors of equal shape along a new dim. */
+/**
+ * Join tensors of equal shape along a new dim.
+ *
+ * @example
+ * stack([tensor([1, 2]), tensor([3, 4])], 1);   // [[1, 3], [2, 4]]
+ */
 export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw new Error('stack: expected a non-empty list of tensors');
   const d = normDim(dim, tensors[0].ndim + 1);
   return cat(tensors.map((t) => t.unsqueeze(d)), d);
 }
 
-/** Split into `chunks` pieces along `dim` (the last may be smaller), like torch.chunk. */
+/**
+ * Split into `chunks` pieces along `dim` (the last may be smaller), like torch.chunk.
+ *
+ * @example
+ * const [q, k, v] = chunk(qkv, 3, -1);   // [B, N, 3D] -> three [B, N, D]
+ */
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
   const d = normDim(dim, x.ndim);
   const size = Math.ceil(x.shape[d] / chunks);

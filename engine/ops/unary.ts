@@ -33,17 +33,89 @@ function unaryOp(op: UnaryOp, x: Tensor): Tensor {
   return y;
 }
 
+/**
+ * -x elementwise.
+ *
+ * @example
+ * neg(tensor([1, -2]));   // [-1, 2]
+ */
 export const neg = (x: Tensor) => unaryOp('neg', x);
+/**
+ * e^x elementwise.
+ *
+ * @example
+ * exp(tensor([0, 1]));   // [1, 2.71828]
+ */
 export const exp = (x: Tensor) => unaryOp('exp', x);
+/**
+ * The natural logarithm elementwise (-Infinity at 0, NaN below).
+ *
+ * @example
+ * log(tensor([1, Math.E]));   // [0, 1]
+ */
 export const log = (x: Tensor) => unaryOp('log', x);
+/**
+ * √x elementwise.
+ *
+ * @example
+ * sqrt(tensor([4, 9]));   // [2, 3]
+ */
 export const sqrt = (x: Tensor) => unaryOp('sqrt', x);
+/**
+ * |x| elementwise (gradient sign(x), 0 at 0, as PyTorch).
+ *
+ * @example
+ * abs(tensor([-2, 3]));   // [2, 3]
+ */
 export const abs = (x: Tensor) => unaryOp('abs', x);
+/**
+ * sin x elementwise.
+ *
+ * @example
+ * sin(tensor([0, Math.PI / 2]));   // [0, 1]
+ */
 export const sin = (x: Tensor) => unaryOp('sin', x);
+/**
+ * cos x elementwise.
+ *
+ * @example
+ * cos(tensor([0, Math.PI]));   // [1, -1]
+ */
 export const cos = (x: Tensor) => unaryOp('cos', x);
+/**
+ * max(x, 0) elementwise (gradient 0 at 0, as PyTorch).
+ *
+ * @example
+ * relu(tensor([-1, 2]));   // [0, 2]
+ */
 export const relu = (x: Tensor) => unaryOp('relu', x);
+/**
+ * 1 / (1 + e^-x) elementwise.
+ *
+ * @example
+ * sigmoid(tensor([0]));   // [0.5]
+ */
 export const sigmoid = (x: Tensor) => unaryOp('sigmoid', x);
+/**
+ * tanh x elementwise.
+ *
+ * @example
+ * tanh(tensor([0, 100]));   // [0, 1]
+ */
 export const tanh = (x: Tensor) => unaryOp('tanh', x);
+/**
+ * The error function elementwise (the exact GELU uses it).
+ *
+ * @example
+ * erf(tensor([0, 10]));   // [0, 1]
+ */
 export const erf = (x: Tensor) => unaryOp('erf', x);
+/**
+ * -1, 0 or 1 elementwise; no gradient (zero almost everywhere).
+ *
+ * @example
+ * sign(tensor([-3, 0, 2]));   // [-1, 0, 1]
+ */
 export const sign = (x: Tensor) => unaryOp('sign', x);
 
 /** Convert to `dtype`. Between float types the gradient converts back; to int32 it stops. */

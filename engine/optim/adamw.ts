@@ -11,6 +11,7 @@ import type { Tensor } from '../tensor.ts';
 import { Optimizer, type ParamGroup } from './optimizer.ts';
 import { asArray, asNumber, stateTensorFor, type StateObject } from './state.ts';
 
+/** torch.optim.AdamW's settings (betas default [0.9, 0.999], eps 1e-8). */
 export interface AdamWOptions {
   lr: number;
   betas?: [number, number];
@@ -19,12 +20,20 @@ export interface AdamWOptions {
   weightDecay?: number;
 }
 
+/** One parameter's Adam state: the step count and the first and second moment estimates. */
 export interface AdamState {
   step: number;
   expAvg: Tensor;
   expAvgSq: Tensor;
 }
 
+/**
+ * Adam with decoupled weight decay, as torch.optim.AdamW (defaults betas [0.9, 0.999], eps 1e-8, weightDecay 0.01).
+ *
+ * @example
+ * const opt = new AdamW(trainableParameters(model).map(([, p]) => p), { lr: 2e-4, weightDecay: 0.01 });
+ * loss.backward(); opt.step(); opt.zeroGrad();
+ */
 export class AdamW extends Optimizer {
   betas: [number, number];
   eps: number;

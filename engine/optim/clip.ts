@@ -14,6 +14,14 @@ import { norm } from '../functional/stats.ts';
 import { div } from '../ops/binary.ts';
 import type { Tensor } from '../tensor.ts';
 
+/**
+ * Scale every gradient by min(1, maxNorm / (total norm + 1e-6)), as torch.nn.utils.clip_grad_norm_;
+ * returns the total norm before clipping (see the header).
+ *
+ * @example
+ * loss.backward();
+ * const norm = clipGradNorm(model.parameters(), 1.0);   // then opt.step()
+ */
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   return noGrad(() => {
     const withGrad = params.filter((p) => p.grad !== null);

@@ -37,6 +37,14 @@ export interface ResolvedGroup {
   name: string;
 }
 
+/**
+ * The base of `SGD` and `AdamW`: parameter groups with mmcv-style lr and decay multipliers, `step`,
+ * `zeroGrad`, and a state dict for resuming (see the header).
+ *
+ * @example
+ * const opt = new AdamW([{ params: decoder, lrMult: 10 }, { params: prompts }], { lr: 2e-5 });
+ * opt.lr = schedule(iter); opt.step(); opt.zeroGrad();
+ */
 export abstract class Optimizer {
   readonly groups: ResolvedGroup[];
   /** Base learning rate; a schedule updates it every step. */

@@ -12,6 +12,7 @@
  */
 import { asNumber, asObject, type StateObject, type StateTree } from './state.ts';
 
+/** Settings of `polyLr` (defaults: power 0.9, minLr 1e-6, no warmup, warmupRatio 1e-6). */
 export interface PolyOptions {
   baseLr: number;
   maxIters: number;
@@ -31,6 +32,13 @@ export interface LrSchedule {
 const POLY_KEYS = ['baseLr', 'maxIters', 'power', 'minLr', 'warmupIters', 'warmupRatio'] as const;
 type PolySettings = Required<PolyOptions>;
 
+/**
+ * mmcv's poly schedule with linear warmup (see the header): `schedule(iter)` is the learning rate of 0-based `iter`.
+ *
+ * @example
+ * const schedule = polyLr({ baseLr: 2e-4, maxIters: 20000, warmupIters: 1500 });
+ * opt.lr = schedule(iter);
+ */
 export function polyLr(opts: PolyOptions): LrSchedule {
   let cfg: PolySettings = { power: 0.9, minLr: 1e-6, warmupIters: 0, warmupRatio: 1e-6, ...opts };
   const schedule = (iter: number): number => {

@@ -10,6 +10,7 @@ import type { Tensor } from '../tensor.ts';
 import { Optimizer, type ParamGroup } from './optimizer.ts';
 import { asBoolean, asNumber, stateTensorFor, type StateObject } from './state.ts';
 
+/** torch.optim.SGD's settings: lr, momentum, dampening, weight decay (default 0) and Nesterov. */
 export interface SGDOptions {
   lr: number;
   momentum?: number;
@@ -18,6 +19,13 @@ export interface SGDOptions {
   nesterov?: boolean;
 }
 
+/**
+ * Stochastic gradient descent with momentum, dampening, Nesterov and (coupled, L2) weight decay, as torch.optim.SGD.
+ *
+ * @example
+ * const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+ * loss.backward(); opt.step(); opt.zeroGrad();
+ */
 export class SGD extends Optimizer {
   momentum: number;
   dampening: number;

@@ -24,7 +24,7 @@ const SPLITS = { seen_ids: [0, 1, 2], unseen_ids: [3, 4] };
 interface ListInput { classes: Uint8Array; list: Uint8Array; splits: Uint8Array }
 
 function mutateText(text: string, rng: Rng): Uint8Array {
-  let bytes = enc.encode(text);
+  let bytes: Uint8Array = enc.encode(text);
   for (let k = 1 + rng.int(3); k > 0; k--) bytes = mutateBytes(bytes, rng);
   if (rng.chance(0.05)) bytes = enc.encode('x'.repeat(1 + rng.int(200_000))); // one huge line
   return bytes;

@@ -29,8 +29,10 @@ import type { NdArray } from '../../engine/io/ndarray.ts';
 import type { SegSample } from './dataset.ts';
 import { adjustHue, adjustSaturation, convertPixels } from './photometric.ts';
 
+/** The mean/std pair images are normalised with: mmseg's ImageNet values or CLIP's. */
 export type Normalization = 'imagenet' | 'clip';
 
+/** The training pipeline's settings (defaults: mmseg's VOC / COCO-Stuff 512x512 pipeline). */
 export interface AugmentOptions {
   /** (long, short) target of Resize before the ratio; default [2048, 512]. */
   imgScale?: [number, number];
@@ -69,13 +71,23 @@ const IMAGENET_STD = [58.395, 57.12, 57.375];
 const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073];
 const CLIP_STD = [0.26862954, 0.26130258, 0.27577711];
 
-/** Mean and std per RGB channel on the 0..255 scale. */
+/**
+ * Mean and std per RGB channel on the 0..255 scale.
+ *
+ * @example
+ * normalizationStats('clip').mean;   // CLIP_MEAN · 255
+ */
 export function normalizationStats(kind: Normalization): { mean: number[]; std: number[] } {
   if (kind === 'clip') return { mean: CLIP_MEAN.map((m) => m * 255), std: CLIP_STD.map((s) => s * 255) };
   return { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
 }
 
-/** mmcv.rescale_size: the keep-ratio size [h, w] fitting (long, short) = scale. */
+/**
+ * mmcv.rescale_size: the keep-ratio size [h, w] fitting (long, short) = scale.
+ *
+ * @example
+ * rescaleSize(375, 500, [2048, 512]);   // [512, 683]
+ */
 export function rescaleSize(height: number, width: number, scale: readonly [number, number]): [number, number] {
   const longEdge = Math.max(...scale);
   const shortEdge = Math.min(...scale);
@@ -183,7 +195,12 @@ export function normalizeToChw(rgb: Uint8Array, h: number, w: number, kind: Norm
   return out;
 }
 
-/** The whole training pipeline for one sample; `gen` is the sample's own generator. */
+/**
+ * The whole training pipeline for one sample; `gen` is the sample's own generator.
+ *
+ * @example
+ * const { image, label } = trainTransform(sample, new Generator(0), { cropSize: [512, 512] });
+ */
 export function trainTransform(sample: SegSample, gen: Generator, opts: AugmentOptions = {}): AugmentedSample {
   const [ratioLo, ratioHi] = opts.ratioRange ?? [0.5, 2.0];
   const [scaleLong, scaleShort] = opts.imgScale ?? [2048, 512];
@@ -225,6 +242,9 @@ export function trainTransform(sample: SegSample, gen: Generator, opts: AugmentO
  * The test-time size (mmseg Resize(keep_ratio=True, min_size)): with minSize, the short side becomes
  * max(short target, minSize) and the long side follows the aspect ratio, with no 2048 cap (mmseg
  * rewrites the scale before mmcv.imrescale); with minSize null, plain rescale_size to imgScale.
+ *
+ * @example
+ * testResizeSize(375, 500);   // [512, 683]
  */
 export function testResizeSize(height: number, width: number, imgScale: readonly [number, number] = [2048, 512], minSize: number | null = 512): [number, number] {
   if (minSize === null) return rescaleSize(height, width, imgScale);
@@ -233,7 +253,12 @@ export function testResizeSize(height: number, width: number, imgScale: readonly
   return rescaleSize(height, width, scale);
 }
 
-/** The test pipeline: keep-ratio resize (short side 512 by default) and normalise; CHW [3, h, w]. */
+/**
+ * The test pipeline: keep-ratio resize (short side 512 by default) and normalise; CHW [3, h, w].
+ *
+ * @example
+ * const { image } = testTransform(sample);   // short side 512, normalised
+ */
 export function testTransform(
   sample: SegSample, opts: Pick<AugmentOptions, 'imgScale' | 'normalization'> & { minSize?: number | null } = {},
 ): { image: Float32Array; height: number; width: number } {

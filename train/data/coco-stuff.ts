@@ -38,6 +38,7 @@ export const COCO_STUFF_CLASSES = [
 /** cow, giraffe, suitcase, frisbee, skateboard, carrot, scissors, cardboard, clouds, grass, playingfield, river, road, tree, wall-concrete. */
 export const COCO_STUFF_UNSEEN_IDS = [19, 23, 28, 29, 36, 51, 76, 88, 94, 112, 133, 136, 137, 157, 160] as const;
 
+/** Where COCO-Stuff 164k lies and which split to read. */
 export interface COCOStuffOptions {
   /** The coco_stuff164k folder (holding images/ and annotations/). */
   root: string;
@@ -50,6 +51,13 @@ export interface COCOStuffOptions {
   unseenIds?: number[];
 }
 
+/**
+ * COCO-Stuff 164k for segmentation (mmseg's `coco_stuff164k` layout, `_labelTrainIds.png` masks): 171 classes, 255 ignored.
+ *
+ * @example
+ * const coco = new COCOStuffDataset({ root: 'data/coco_stuff164k', split: 'val2017' });
+ * coco.length;
+ */
 export class COCOStuffDataset implements SegDataset {
   /** Same name and contents as the reference's ZeroCOCOStuffDataset.CLASSES. */
   static readonly CLASSES = COCO_STUFF_CLASSES;

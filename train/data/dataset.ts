@@ -30,6 +30,7 @@ export type DatasetSpec =
   | ({ kind: 'coco-stuff' } & import('./coco-stuff.ts').COCOStuffOptions)
   | ({ kind: 'folder' } & import('./folder.ts').FolderOptions);
 
+/** A segmentation dataset: class names, the seen / unseen split, and samples by index, decoded on demand. */
 export interface SegDataset {
   readonly length: number;
   /** Class names by train id (0-based; 255 is never a class). */
@@ -53,7 +54,12 @@ export class DatasetError extends Error {
   }
 }
 
-/** A sample that cannot be read: names the file. */
+/**
+ * A sample that cannot be read: names the file.
+ *
+ * @example
+ * if (err instanceof BadSampleError) console.error(err.file, err.message);
+ */
 export class BadSampleError extends Error {
   constructor(readonly file: string, message: string) {
     super(message);
@@ -61,7 +67,12 @@ export class BadSampleError extends Error {
   }
 }
 
-/** mmseg reduce_zero_label, in place: background 0 -> 255 (ignored), k -> k - 1, 255 stays 255. */
+/**
+ * mmseg reduce_zero_label, in place: background 0 -> 255 (ignored), k -> k - 1, 255 stays 255.
+ *
+ * @example
+ * reduceZeroLabel(new Uint8Array([0, 1, 2]));   // [255, 0, 1]
+ */
 export function reduceZeroLabel(label: Uint8Array): Uint8Array {
   for (let i = 0; i < label.length; i++) {
     const v = label[i];

@@ -14,6 +14,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { complementIds, DatasetError, listLines, readSample, type DatasetSpec, type SegDataset, type SegSample } from './dataset.ts';
 
+/** Where a folder dataset lies and how its subfolders and files are named. */
 export interface FolderOptions {
   root: string;
   /** Image subfolder; default 'images'. */
@@ -30,6 +31,13 @@ export interface FolderOptions {
 
 const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png'];
 
+/**
+ * Any dataset laid out as `images/`, `masks/` and a class-names file (see FolderOptions for the names).
+ *
+ * @example
+ * const ds = new FolderDataset({ root: 'data/my-set', unseenIds: [3] });
+ * const sample = await ds.get(0);
+ */
 export class FolderDataset implements SegDataset {
   readonly classNames: readonly string[];
   readonly unseenIds: readonly number[];

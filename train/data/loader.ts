@@ -23,8 +23,10 @@ import type { AugmentOptions } from './augment.ts';
 import type { SegDataset } from './dataset.ts';
 import { epochOrder, runSampleJob, sampleSeed, type LoaderMode, type SampleJob, type SampleResult } from './sample-job.ts';
 
+/** Where a sample sits in the run: its epoch and its index in that epoch's order. */
 export interface DataPosition { epoch: number; index: number }
 
+/** Options of `SegLoader`. */
 export interface LoaderOptions {
   batchSize: number;
   /** Seed of the epoch order and the augmentation; default 0. */
@@ -42,6 +44,7 @@ export interface LoaderOptions {
   onBadSample?: 'skip' | 'fail';
 }
 
+/** One batch from `SegLoader.next`. */
 export interface SegBatch {
   images: Tensor; // [B, 3, H, W] float32
   labels: Tensor; // [B, H, W] int32, 255 = ignore (test mode: [1, H0, W0], the original size)
@@ -50,8 +53,10 @@ export interface SegBatch {
   positions: DataPosition[];
 }
 
+/** A sample left out under onBadSample 'skip': its file, the error and where it was. */
 export interface SkippedSample { file: string; message: string; position: DataPosition }
 
+/** What a loader delivered so far: batches, samples and the skipped ones. */
 export interface LoaderReport { batches: number; samples: number; skipped: SkippedSample[] }
 
 /** The loader's state in a checkpoint: the next data position to consume (JSON numbers). */
@@ -61,6 +66,15 @@ type Pending = { resolve: (r: SampleResult) => void; reject: (e: Error) => void 
 /** A worker, its jobs awaiting an answer by id, and the error that killed it, if any. */
 type WorkerSlot = { worker: Worker; pending: Map<number, Pending>; failed: Error | null };
 
+/**
+ * Batches of augmented samples from a dataset, in a seeded, resumable order, decoded ahead on worker threads;
+ * bad samples fail the run or are skipped and reported.
+ *
+ * @example
+ * const loader = new SegLoader(voc, { batchSize: 4, seed: 0, workers: 2 });
+ * const { images, labels } = await loader.next();   // [4, 3, 512, 512], [4, 512, 512]
+ * await loader.close();
+ */
 export class SegLoader {
   private readonly opts: Required<Omit<LoaderOptions, 'augment'>> & { augment: AugmentOptions };
   private readonly mode: LoaderMode;

@@ -7,6 +7,12 @@ import { VOCDataset } from './voc.ts';
 import { COCOStuffDataset } from './coco-stuff.ts';
 import { FolderDataset } from './folder.ts';
 
+/**
+ * The dataset a JSON spec describes (`dataset.spec`): how a loader's worker thread reopens the main thread's dataset.
+ *
+ * @example
+ * const same = openDataset(voc.spec);   // a VOCDataset over the same files
+ */
 export function openDataset(spec: DatasetSpec): SegDataset {
   switch (spec.kind) {
     case 'voc': return new VOCDataset(spec);

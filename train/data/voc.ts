@@ -14,6 +14,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { complementIds, DatasetError, listLines, readSample, type DatasetSpec, type SegDataset, type SegSample } from './dataset.ts';
 
+/**
+ * The 20 VOC class names in train-id order (no background).
+ */
 export const VOC_CLASSES = [
   'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog',
   'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
@@ -25,6 +28,7 @@ export const VOC_UNSEEN_IDS = [15, 16, 17, 18, 19] as const;
 /** One list file and the folder its masks are in, both relative to `root`. */
 export interface VOCSplitPart { list: string; annDir: string }
 
+/** Where PASCAL VOC 2012 lies and which split to read. */
 export interface VOCOptions {
   /** The VOC2012 folder (holding JPEGImages, SegmentationClass, ImageSets). */
   root: string;
@@ -43,6 +47,14 @@ const PRESETS: Record<'train' | 'val' | 'trainaug', VOCSplitPart[]> = {
   ],
 };
 
+/**
+ * PASCAL VOC 2012 for segmentation (mmseg's layout and lists): background dropped, so train ids 0-19 are the
+ * 20 classes and 255 is ignored.
+ *
+ * @example
+ * const voc = new VOCDataset({ root: 'data/VOCdevkit/VOC2012', split: 'val' });
+ * const { image, label } = await voc.get(0);
+ */
 export class VOCDataset implements SegDataset {
   readonly classNames: readonly string[] = VOC_CLASSES;
   readonly unseenIds: readonly number[];

@@ -15,6 +15,7 @@
 import type { Tensor } from '../../engine/index.ts';
 import { asRows, checkSameShape } from './rows.ts';
 
+/** Options of `diceLoss`. */
 export interface DiceOptions {
   /** Per-element weights broadcastable to the logits (0 leaves a pixel out of every sum). */
   weight?: Tensor;

@@ -33,8 +33,13 @@ import { diceLoss } from './dice.ts';
 import { sigmoidFocalLoss } from './focal.ts';
 import { ssim } from './ssim.ts';
 
+/**
+ * How `sptLoss` treats ignored pixels: 'reference' (default) exactly as the official code, 'mask' a corrected
+ * mode that leaves them out (see the file header).
+ */
 export type IgnoreMode = 'reference' | 'mask';
 
+/** Weights and settings of `sptLoss` (defaults: the SPT-SEG configs). */
 export interface SPTLossOptions {
   /** Weight of the focal term (`mask_weight`, 100 in the ZegCLIP configs). */
   focalWeight?: number;
@@ -54,6 +59,7 @@ export interface SPTLossOptions {
   ignoreMode?: IgnoreMode;
 }
 
+/** `sptLoss`'s result: each term before its weight, the total to backpropagate, and num_masks. */
 export interface SPTLossTerms {
   /** The focal loss (before its weight). */
   focal: Tensor;
@@ -79,6 +85,9 @@ export interface PreparedTargets {
 /**
  * The official `prepare_targets` + `num_masks`: labels [B, H, W] (integers in [0, C) or ignoreIndex)
  * to one-hot targets on `like`'s backend and dtype. Any other label value is an error naming it.
+ *
+ * @example
+ * const targets = prepareTargets(batch.labels, 20, out.maskLogits);
  */
 export function prepareTargets(labels: Tensor, numClasses: number, like: Tensor, ignoreIndex = 255): PreparedTargets {
   if (labels.ndim !== 3) throw new Error(`sptLoss: labels must be [B, H, W], got [${labels.shape}]`);

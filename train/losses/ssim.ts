@@ -28,6 +28,7 @@
 import { Tensor } from '../../engine/index.ts';
 import { checkSameShape } from './rows.ts';
 
+/** Options of the SSIM map: the Gaussian window and the stabilisers (defaults 11, 1.5, 0.01², 0.03²). */
 export interface SSIMOptions {
   /** Side of the square Gaussian window (odd). */
   windowSize?: number;
@@ -38,12 +39,18 @@ export interface SSIMOptions {
   c2?: number;
 }
 
+/** SSIMOptions plus weights for the mean. */
 export interface SSIMMeanOptions extends SSIMOptions {
   /** Weights broadcastable to the SSIM map (0 leaves a position out): the mean becomes Σ w·map / Σ w. */
   weight?: Tensor;
 }
 
-/** The normalised 1-D Gaussian window g[k] ∝ exp(−(k − r)² / 2σ²), k = 0 .. size−1, r = ⌊size/2⌋. */
+/**
+ * The normalised 1-D Gaussian window g[k] ∝ exp(−(k − r)² / 2σ²), k = 0 .. size−1, r = ⌊size/2⌋.
+ *
+ * @example
+ * gaussianWindow(11, 1.5).length;   // 11, summing to 1
+ */
 export function gaussianWindow(size: number, sigma: number): Float64Array {
   if (!Number.isInteger(size) || size < 1 || size % 2 === 0) throw new Error(`ssim: windowSize must be a positive odd integer, got ${size}`);
   if (!(sigma > 0)) throw new Error(`ssim: sigma must be positive, got ${sigma}`);
@@ -70,7 +77,12 @@ export function bandMatrix(n: number, g: Float64Array, like: Tensor, transposed 
   return new Tensor(like.storage.backend.fromArray(m, like.dtype), [n, n]);
 }
 
-/** The per-position SSIM map [.., H, W] of x and y (same shape). Differentiable in both. */
+/**
+ * The per-position SSIM map [.., H, W] of x and y (same shape). Differentiable in both.
+ *
+ * @example
+ * ssimMap(pred, target).shape;   // [B, C, H, W]: the SSIM of each pixel's window
+ */
 export function ssimMap(x: Tensor, y: Tensor, opts: SSIMOptions = {}): Tensor {
   const { windowSize = 11, sigma = 1.5, c1 = 0.01 ** 2, c2 = 0.03 ** 2 } = opts;
   checkSameShape('ssim', x, y);
@@ -104,7 +116,12 @@ export function ssim(x: Tensor, y: Tensor, opts: SSIMMeanOptions = {}): Tensor {
   return map.mul(w).sum().div(w.sum().maximum(1e-12));
 }
 
-/** The SSIM loss 1 − SSIM(x, y) (official `loss_ssim`). */
+/**
+ * The SSIM loss 1 − SSIM(x, y) (official `loss_ssim`).
+ *
+ * @example
+ * const loss = ssimLoss(pred, target);   // 1 - mean SSIM
+ */
 export function ssimLoss(x: Tensor, y: Tensor, opts: SSIMMeanOptions = {}): Tensor {
   return ssim(x, y, opts).neg().add(1);
 }
