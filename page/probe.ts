@@ -1,7 +1,7 @@
 /**
  * Whether a gpu.js mode can run in this page at all, asked without gpu.js (so the page can say why
- * instead of letting gpu.js fall back silently to its CPU mode). The same checks as the browser
- * shader tests' probe (test/browser/probe.ts).
+ * instead of letting gpu.js fall back silently to its CPU mode). The browser shader tests use it too
+ * (test/browser/probe.ts).
  */
 
 /** null when gpu.js mode `mode` (webgl2, webgl, webgpu) can run in this page, else why not. */

@@ -11,12 +11,5 @@ export async function pageRenderer(mode: string): Promise<string> {
   return gl ? glRenderer(gl) : `no ${mode} context`;
 }
 
-/** null when `mode` can run in this page, else why not. */
-export async function sptUnavailable(mode: string): Promise<string | null> {
-  if (mode !== 'webgpu') {
-    return document.createElement('canvas').getContext(mode === 'webgl' ? 'webgl' : 'webgl2') ? null : `no ${mode} context`;
-  }
-  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return 'navigator.gpu is missing (WebGPU disabled, or not a secure context)';
-  return (await gpu.requestAdapter()) ? null : 'navigator.gpu.requestAdapter() returned null (no WebGPU adapter)';
-}
+/** null when `mode` can run in this page, else why not: the page's own check (page/probe.ts). */
+export { sptUnavailable } from '../../page/probe.ts';
