@@ -152,6 +152,9 @@ export function sptSegFromStateDict(dict: ReadonlyMap<string, Tensor>, opts: Spt
  */
 export async function loadSptSeg(path: string, opts: SptLoadOptions = {}): Promise<SptSeg> {
   const { loadSafetensors } = await nodeFiles();
-  const { tensors } = await loadSafetensors(path, 'float32');
-  return sptSegFromStateDict(tensors, opts, path).model;
+  const { tensors, metadata } = await loadSafetensors(path, 'float32');
+  // A checkpoint whose heads are not width / 64 (the world's tiny models) says so in its metadata.
+  const heads = Number(metadata.vision_heads);
+  const hinted = opts.visionHeads === undefined && Number.isInteger(heads) && heads > 0 ? { ...opts, visionHeads: heads } : opts;
+  return sptSegFromStateDict(tensors, hinted, path).model;
 }

@@ -96,7 +96,7 @@ export const worldCommand: Command = {
       lossCurve: existsSync(curvePath) ? new Uint8Array(await readFile(curvePath)) : null, triples,
     });
     await writeFileAtomic(join(out, 'report.html'), html);
-    await saveSafetensors(join(out, 'weights.safetensors'), model.stateDict());
+    await saveSafetensors(join(out, 'weights.safetensors'), model.stateDict(), { vision_heads: String(clip.config.vision.heads) });
     io.out(`wrote ${join(out, 'report.html')} and ${join(out, 'weights.safetensors')} (${formatTime((performance.now() - t0) / 1000)} in all)`);
     return 0;
   },

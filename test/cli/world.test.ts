@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { saveClip } from '../../model/weights.ts';
+import { loadSptSeg } from '../../model/spt-weights.ts';
 import { createWorldClip, WORLD_CLIP } from '../../train/pretrain.ts';
 import { main } from '../../cli/spt-seg.ts';
 import { CHROMIUM_PATH, chromiumAvailable } from '../../tools/browser/page-server.ts';
@@ -27,6 +28,9 @@ t.test('world: trains on the seen shapes, reports mIoU(S), mIoU(U), hIoU and wri
   const html = readFileSync(join(run, 'report.html'), 'utf8');
   t.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 1 + 8 * 3, 'loss curve + 8 triples, all embedded');
   t.match(html, /<tr class="unseen"><td>.*ring/);
+  const back = await loadSptSeg(join(run, 'weights.safetensors'));
+  t.equal(back.config.encoder.vision.heads, WORLD_CLIP.vision.heads, 'the saved weights reload with the CLIP\'s head count (metadata)');
+  t.equal(back.config.encoder.vision.stem, 'conv', 'and its conv stem');
 
   if (!chromiumAvailable()) {
     t.comment(`${CHROMIUM_PATH} missing: report screenshot skipped (apt-get install -y chromium)`);
