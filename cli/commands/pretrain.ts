@@ -114,7 +114,8 @@ export const pretrainCommand: Command = {
       return 130;
     }
     const gates = measureGates(clip, cfg.world, io);
-    const meta = { config: JSON.stringify(cfg.clip), world: JSON.stringify(cfg.world), steps: String(cfg.steps), seed: String(cfg.seed) };
+    // `clip_config` is what loadClip reads (model/weights.ts), so `spt-seg world --clip` and the page load it as is.
+    const meta = { config: JSON.stringify(cfg.clip), clip_config: JSON.stringify(cfg.clip), world: JSON.stringify(cfg.world), steps: String(cfg.steps), seed: String(cfg.seed) };
     await mkdir(outDir, { recursive: true });
     const model = join(outDir, 'world-clip.safetensors');
     await saveSafetensors(model, clip.stateDict(), meta);
