@@ -117,3 +117,12 @@ export function formatHelp(program: string, spec: CommandSpec): string {
   if (spec.details) lines.push('', spec.details);
   return lines.join('\n');
 }
+
+/** The integer value of option `--name` (≥ `min`), or `fallback` when it is not given. */
+export function intOption(args: ParsedArgs, name: string, fallback: number, min = 1): number {
+  const raw = args.get(name);
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${raw}`);
+  return v;
+}

@@ -18,9 +18,9 @@ import { writeFileAtomic } from '../../engine/io/files.ts';
 import { loadClip } from '../../model/weights.ts';
 import { Progress, formatTime } from '../../train/progress.ts';
 import { runWorld } from '../../train/world/run.ts';
-import { UsageError } from '../args.ts';
+import { intOption, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
-import { intOpt, WORLD_CLIP_ASSET } from './world.ts';
+import { WORLD_CLIP_ASSET } from './world.ts';
 
 export const VARIANTS = [
   { name: 'VPT + plain decoder', spectral: false, attention: 'cross' },
@@ -54,8 +54,8 @@ export const ablateCommand: Command = {
     ],
   },
   async run(args, io) {
-    const steps = intOpt(args, 'steps', 300), batch = intOpt(args, 'batch', 16), seeds = intOpt(args, 'seeds', 3);
-    const testN = intOpt(args, 'test-scenes', 200);
+    const steps = intOption(args, 'steps', 300), batch = intOption(args, 'batch', 16), seeds = intOption(args, 'seeds', 3);
+    const testN = intOption(args, 'test-scenes', 200);
     const out = args.get('out') ?? join('runs', 'ablate');
     const clipPath = args.get('clip') ?? WORLD_CLIP_ASSET;
     if (!existsSync(clipPath)) throw new UsageError(`${clipPath} does not exist: make it with \`npx spt-seg pretrain\` or pass --clip`);

@@ -9,16 +9,9 @@ import { writeFileAtomic } from '../../engine/io/files.ts';
 import { WORLD_CLASS_NAMES, DEFAULT_SPLIT } from '../../train/world/classes.ts';
 import { worldGrid, writeWorldFolder } from '../../train/world/export.ts';
 import { drawWorldScenes, WORLD_DEFAULTS } from '../../train/world/scenes.ts';
-import { UsageError, type ParsedArgs } from '../args.ts';
+import { intOption, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 
-function intOption(args: ParsedArgs, name: string, fallback: number, min: number): number {
-  const raw = args.get(name);
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${raw}`);
-  return v;
-}
 
 const W = WORLD_DEFAULTS;
 

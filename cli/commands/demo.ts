@@ -13,17 +13,10 @@ import { Progress, formatTime } from '../../train/progress.ts';
 import { batchOf, SHAPES_DEFAULTS, shapesViTConfig, trainShapes, type ShapesConfig } from '../../train/shapes.ts';
 import { drawScene, SHAPES, type Scene } from '../../train/world.ts';
 import type { VisionTransformer } from '../../model/vit.ts';
-import { UsageError, type ParsedArgs } from '../args.ts';
+import { intOption } from '../args.ts';
 import type { Command } from '../command.ts';
 import { encodePng } from '../image-io.ts';
 
-function intOption(args: ParsedArgs, name: string, fallback: number, min = 1): number {
-  const raw = args.get(name);
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${raw}`);
-  return v;
-}
 
 export const demo: Command = {
   spec: {

@@ -21,18 +21,11 @@ import { renderWorldReport } from '../../train/world/report.ts';
 import { runWorld } from '../../train/world/run.ts';
 import { WORLD_DEFAULTS } from '../../train/world/scenes.ts';
 import { argmaxWithOffset } from '../../train/world/segment.ts';
-import { UsageError, type ParsedArgs } from '../args.ts';
+import { intOption, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 
 export const WORLD_CLIP_ASSET = 'assets/world-clip.safetensors';
 
-export function intOpt(args: ParsedArgs, name: string, fallback: number, min = 1): number {
-  const raw = args.get(name);
-  if (raw === undefined) return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${raw}`);
-  return v;
-}
 
 const pct = (v: number): string => (Number.isNaN(v) ? 'nan' : (100 * v).toFixed(1));
 
@@ -53,8 +46,8 @@ export const worldCommand: Command = {
     details: 'Seen: circle, square, triangle, cross, crescent, heart, diamond, hexagon, L-shape.\nUnseen: ring, star, arrow.',
   },
   async run(args, io) {
-    const steps = intOpt(args, 'steps', 400), batch = intOpt(args, 'batch', 16), seed = intOpt(args, 'seed', 0, 0);
-    const testN = intOpt(args, 'test-scenes', 300);
+    const steps = intOption(args, 'steps', 400), batch = intOption(args, 'batch', 16), seed = intOption(args, 'seed', 0, 0);
+    const testN = intOption(args, 'test-scenes', 300);
     const out = args.get('out') ?? join('runs', 'world');
     const clipPath = args.get('clip') ?? WORLD_CLIP_ASSET;
     if (!existsSync(clipPath)) throw new UsageError(`${clipPath} does not exist: make it with \`npx spt-seg pretrain\` (about an hour on 2 cores) or pass --clip`);
