@@ -183,7 +183,8 @@ if (!chromiumAvailable()) {
     t.match(s.text, /class list is empty/);
     await page.fill('#classes', WORLD_CLASS_NAMES.join('\n'));
     await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not an image') });
-    await page.waitForFunction(() => document.getElementById('status')?.dataset.state === 'error', null, { timeout: 10_000 });
+    // Wait for this file's own message: the status still shows the previous (class list) error.
+    await page.waitForFunction(() => /notes\.txt/.test(document.getElementById('status')?.textContent ?? ''), null, { timeout: 10_000 });
     t.match(await page.textContent('#status'), /notes\.txt is not a PNG or JPEG image/);
     const wide = encodePng({ width: 9000, height: 2, channels: 3, data: new Uint8Array(9000 * 2 * 3) });
     await page.setInputFiles('#file', { name: 'wide.png', mimeType: 'image/png', buffer: Buffer.from(wide) });
