@@ -7,20 +7,10 @@ irfft2(rfft2(x) * w) forward + backward. Run by the bench with Debian's /usr/bin
 import json
 import os
 import sys
-import time
 
 import torch
 
-
-def median_seconds(fn, min_samples=5, min_seconds=1.0):
-    fn()
-    times, start = [], time.perf_counter()
-    while len(times) < min_samples or (time.perf_counter() - start < min_seconds and len(times) < 50):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    return times[len(times) // 2]
+from timing import median_seconds  # bench/peers/timing.py (the script's folder is on sys.path)
 
 
 def main():

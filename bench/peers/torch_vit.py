@@ -8,23 +8,12 @@ Run by the bench with Debian's /usr/bin/python3.
 import json
 import os
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'tools', 'reference'))
 from clip_fixtures import ResidualAttentionBlock, VisionTransformer  # noqa: E402
-
-
-def median_seconds(fn, min_samples=5, min_seconds=2.0):
-    fn()
-    times, start = [], time.perf_counter()
-    while len(times) < min_samples or (time.perf_counter() - start < min_seconds and len(times) < 50):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    times.sort()
-    return times[len(times) // 2]
+from timing import median_seconds  # noqa: E402  (bench/peers/timing.py)
 
 
 def blas_library():
@@ -57,7 +46,7 @@ def main():
 
     print(json.dumps({
         'version': torch.__version__, 'threads': threads, 'blas': blas_library(),
-        'block_fwd_bwd': median_seconds(block_step), 'vit_forward_224': median_seconds(forward, 3, 3.0),
+        'block_fwd_bwd': median_seconds(block_step, 5, 2.0), 'vit_forward_224': median_seconds(forward, 3, 3.0),
     }))
 
 
