@@ -9,6 +9,7 @@
  *   npm run bench -- fft          rfft2 / irfft2 on the SPT shapes: fft.js vs DFT-matmul vs torch.fft
  *   npm run bench -- sptseg       SPT-SEG ViT-B/16 forward at 512x512 vs PyTorch, with peak memory
  *   npm run bench -- sptseg-train one SPT-SEG ViT-B/16 training step at 512x512, batch 1
+ *   npm run bench -- world        one pretraining step of the world's tiny CLIP vs its PyTorch twin
  *   npm run bench -- all          every suite
  */
 import { spawnSync } from 'node:child_process';
@@ -25,6 +26,7 @@ const SUITES: Record<string, string> = {
   fft: 'bench/engine/fft.bench.ts',
   sptseg: 'bench/model/sptseg.bench.ts',
   'sptseg-train': 'bench/model/sptseg-train.bench.ts',
+  world: 'bench/model/world.bench.ts',
 };
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -33,7 +33,7 @@ export { gather, indexSelect, embedding } from './ops/gather.ts';
 export { mean, variance, norm } from './functional/stats.ts';
 export { softmax, logSoftmax, gelu, quickGelu } from './functional/activation.ts';
 export { linear, layerNorm, dropout } from './functional/layers.ts';
-export { conv2d, type Conv2dOptions } from './functional/conv.ts';
+export { conv2d, conv2dChannelsLast, type Conv2dOptions } from './functional/conv.ts';
 export {
   crossEntropy, binaryCrossEntropyWithLogits, mseLoss, type CrossEntropyOptions, type Reduction,
 } from './functional/loss.ts';

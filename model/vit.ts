@@ -16,7 +16,7 @@
  * Glossary: B batch, C colour channels (3), P patch side, gh x gw patch grid, N = gh·gw patches,
  *   D width, E output (joint embedding) width, g stored grid side.
  */
-import { cat, conv2d, linear, resize2d, type Tensor } from '../engine/index.ts';
+import { cat, conv2dChannelsLast, linear, resize2d, type Tensor } from '../engine/index.ts';
 import { initNormal, initUniform, LayerNorm, Module, ModuleList, Parameter } from '../engine/nn/index.ts';
 import { Transformer } from './blocks.ts';
 
@@ -136,13 +136,14 @@ export class ConvStem extends Module {
     if (images.ndim !== 4 || images.shape[1] !== this.inChannels) {
       throw new Error(`ConvStem: expected images [B, ${this.inChannels}, H, W], got [${images.shape}]`);
     }
-    let x = images; // [B, C, H, W]
+    // Channels-last from the first conv on: the tokens are channels-last too, so there is one permute in all.
+    let x = images.permute([0, 2, 3, 1]); // [B, H, W, C]
     for (const [i, conv] of [...this.convs].entries()) {
-      x = conv2d(x, conv.weight, conv.bias, { stride: 2, padding: 1 }); // [B, C_i, ⌈H/2^i⌉, ⌈W/2^i⌉]
+      x = conv2dChannelsLast(x, conv.weight, conv.bias, { stride: 2, padding: 1 }); // [B, ⌈H/2^i⌉, ⌈W/2^i⌉, C_i]
       if (i < this.convs.length - 1) x = x.relu();
     }
-    const [B, D, gh, gw] = x.shape;
-    return { tokens: x.permute([0, 2, 3, 1]).reshape([B, gh * gw, D]), gridH: gh, gridW: gw }; // [B, N, D]
+    const [B, gh, gw, D] = x.shape;
+    return { tokens: x.reshape([B, gh * gw, D]), gridH: gh, gridW: gw }; // [B, N, D]
   }
 }
 

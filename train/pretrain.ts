@@ -11,13 +11,16 @@
  *      averaged with weights = the object's share of each patch, contrasted with the K class prompts
  *      "a photo of a {shape}" (cross-entropy over the K classes). This is what teaches the patches
  *      (docs/world-study.md: without it a per-patch probe stays near 21%).
- *   total = (i2t + t2i) / 2 + regionWeight · region.
+ *   3. Per patch: each patch token whose patch is mostly one object, classified the same way against
+ *      the K prompts (its majority class). Region-text alone left a per-patch probe near 24%: the
+ *      pooled feature can be right while single patches are not; this term asks each patch.
+ *   total = (i2t + t2i) / 2 + regionWeight · region + patchWeight · patch.
  * logit_scale is learnable (init log(1/0.07)) and clamped to log(100) in the forward, as CLIP does.
  * AdamW with the poly + warmup schedule; every batch depends only on (seed, step), the initial weights
  * only on the seed, so a run is deterministic bit for bit on one backend.
  *
  * Does not: evaluate (world/probe.ts), parse flags (cli/commands/pretrain.ts).
- * Glossary: B scenes, T = 2B texts, K classes (12), O pooled objects, N patches, E embedding width.
+ * Glossary: B scenes, T = 2B texts, K classes (12), O pooled objects, M object patches, N patches, E embedding width.
  */
 import { clamp, crossEntropy, manualSeed, tensor, type Tensor } from '../engine/index.ts';
 import { AdamW, polyLr } from '../engine/optim/index.ts';
@@ -49,6 +52,10 @@ export interface PretrainConfig {
   weightDecay: number;
   /** Weight of the region-text term (1). */
   regionWeight: number;
+  /** Weight of the per-patch term (1): each object patch classified against the K prompts. */
+  patchWeight: number;
+  /** Let the dense terms (region, patch) train the text tower through the class prompts (false: detached). */
+  trainPrompts: boolean;
   /** Append the hard negatives to the image -> text contrast (true). */
   hardNegatives: boolean;
   seed: number;
@@ -56,7 +63,7 @@ export interface PretrainConfig {
 
 export const PRETRAIN_DEFAULTS: PretrainConfig = {
   clip: WORLD_CLIP, world: WORLD_DEFAULTS, steps: 1200, batchSize: 32, single: 0.4,
-  lr: 2e-3, warmup: 50, weightDecay: 0.05, regionWeight: 1, hardNegatives: true, seed: 0,
+  lr: 2e-3, warmup: 50, weightDecay: 0.05, regionWeight: 1, patchWeight: 1, trainPrompts: false, hardNegatives: true, seed: 0,
 };
 
 /** Token ids of texts, cached (the captions of the world repeat a lot). */
@@ -80,10 +87,11 @@ export interface PretrainTerms {
   i2t: Tensor;
   t2i: Tensor;
   region: Tensor;
+  patch: Tensor;
 }
 
 /** The loss of one batch (see the header). */
-export function pretrainLoss(clip: CLIP, batch: WorldBatch, cfg: Pick<PretrainConfig, 'regionWeight' | 'hardNegatives'>): PretrainTerms {
+export function pretrainLoss(clip: CLIP, batch: WorldBatch, cfg: Pick<PretrainConfig, 'regionWeight' | 'patchWeight' | 'trainPrompts' | 'hardNegatives'>): PretrainTerms {
   const ctx = clip.config.text.contextLength;
   const B = batch.captions.length;
   const vis = clip.visual;
@@ -104,10 +112,14 @@ export function pretrainLoss(clip: CLIP, batch: WorldBatch, cfg: Pick<PretrainCo
   const prompts = WORLD_CLASS_NAMES.map((c) => ZERO_SHOT_TEMPLATE.replace('{}', c));
   // The class prompts are targets here, not trained by this term (detached): otherwise the text tower
   // finds the trivial minimum log K at once, 12 identical prompt embeddings, and the term stops teaching.
-  const classText = l2normalize(clip.encodeText(tokens(prompts, ctx))).detach(); // [K, E]
+  const prompted = l2normalize(clip.encodeText(tokens(prompts, ctx))); // [K, E]
+  const classText = cfg.trainPrompts ? prompted : prompted.detach(); // [K, E]
   const region = crossEntropy(pooled.matmul(classText.t()).mul(scale), batch.regionClasses); // []
-  const total = i2t.add(t2i).mul(0.5).add(region.mul(cfg.regionWeight));
-  return { total, i2t, t2i, region };
+  // Per patch: every patch whose majority is an object, classified against the same K prompts.
+  const dense = l2normalize(patches.reshape([B * N, E]).indexSelect(0, batch.patchIndex)); // [M, E]
+  const patch = crossEntropy(dense.matmul(classText.t()).mul(scale), batch.patchClasses); // []
+  const total = i2t.add(t2i).mul(0.5).add(region.mul(cfg.regionWeight)).add(patch.mul(cfg.patchWeight));
+  return { total, i2t, t2i, region, patch };
 }
 
 /** A freshly initialised world CLIP; the weights depend only on the seed. */
@@ -138,7 +150,7 @@ export async function pretrain(
     model: clip, optimizer, schedule, data,
     loss: (batch) => {
       const t = pretrainLoss(clip, batch, cfg);
-      return { total: t.total, i2t: t.i2t, t2i: t.t2i, region: t.region };
+      return { total: t.total, i2t: t.i2t, t2i: t.t2i, region: t.region, patch: t.patch };
     },
   }, {
     steps: cfg.steps, clipNorm: 1, outDir: opts.outDir ?? null, label: opts.label === undefined ? 'pretrain' : opts.label,

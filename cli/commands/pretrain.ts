@@ -73,6 +73,8 @@ export const pretrainCommand: Command = {
       { name: 'batch', type: 'string', value: '<n>', help: `scenes per step (default ${PRETRAIN_DEFAULTS.batchSize})` },
       { name: 'lr', type: 'string', value: '<x>', help: `peak learning rate (default ${PRETRAIN_DEFAULTS.lr})` },
       { name: 'seed', type: 'string', value: '<n>', help: 'seed of the weights and the scenes (default 0)' },
+      { name: 'patch-weight', type: 'string', value: '<x>', help: `weight of the per-patch term (default ${PRETRAIN_DEFAULTS.patchWeight})` },
+      { name: 'train-prompts', type: 'boolean', help: 'let the region and patch terms train the text tower (default: prompts detached)' },
       { name: 'out', type: 'string', value: '<dir>', help: 'run folder: loop checkpoint, log, model, gates (default runs/pretrain)' },
       { name: 'asset', type: 'string', value: '<file>', help: 'where a model that passes the gates goes (default assets/world-clip.safetensors)' },
       { name: 'resume', type: 'boolean', help: 'continue from the run folder\'s checkpoint' },
@@ -99,6 +101,8 @@ export const pretrainCommand: Command = {
       batchSize: num(args, 'batch', PRETRAIN_DEFAULTS.batchSize, true, 2),
       lr: num(args, 'lr', PRETRAIN_DEFAULTS.lr, false, 0),
       seed: num(args, 'seed', PRETRAIN_DEFAULTS.seed, true, 0),
+      patchWeight: num(args, 'patch-weight', PRETRAIN_DEFAULTS.patchWeight, false, 0),
+      trainPrompts: args.flag('train-prompts'),
     };
     const outDir = args.get('out') ?? join('runs', 'pretrain');
     const asset = args.get('asset') ?? join('assets', 'world-clip.safetensors');

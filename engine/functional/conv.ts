@@ -1,5 +1,5 @@
 /**
- * 2-D convolution composed from primitives (pad, strided slice, stack, one matmul), as
+ * 2-D convolution composed from primitives (pad, unfold2d, one matmul), as
  * torch.nn.functional.conv2d with groups = 1 and dilation = 1.
  *
  *   out[b, o, i, j] = bias[o] + Σ_{c,u,v} weight[o, c, u, v] · xp[b, c, i·s + u, j·s + v]
@@ -7,13 +7,12 @@
  * where xp is x zero-padded by `padding` on each side and s is the stride. The output side is
  * floor((H + 2·padding - kH) / s) + 1, as in PyTorch.
  *
- * How (im2col): the input is moved to channels-last [B, H, W, C] and padded. For each kernel offset
- * (u, v) the strided slice xp[:, u::s, v::s, :] cropped to the output grid is one [B, Ho, Wo, C]
- * "shifted view". Stacking the kH·kW views gives, for every output pixel, the kH·kW·C input values
- * under the kernel in (u, v, c) order; the weight permuted to [O, kH, kW, C] has the same order, so
- * the convolution is one `linear` of [B·Ho·Wo, kH·kW·C] rows with weight [O, kH·kW·C].
- * Autograd comes for free: the adjoint of a slice is a pad, of stack a slice, of matmul a matmul,
- * so the backward is exactly col2im (overlapping patches sum their gradients).
+ * How (im2col): the input is moved to channels-last [B, H, W, C] and padded. `unfold2d`
+ * (engine/ops/unfold.ts) gives, for every output pixel, the kH·kW·C input values under the kernel
+ * in (u, v, c) order, as one strided copy; the weight permuted to [O, kH, kW, C] has the same order,
+ * so the convolution is one `linear` of [B·Ho·Wo, kH·kW·C] rows with weight [O, kH·kW·C].
+ * The backward is unfold2d's col2im (overlapping windows sum their gradients) and matmuls. (An
+ * earlier version stacked kH·kW strided slices; same numbers, 18 copies and 9 full-size adds slower.)
  * Memory: the patch tensor is kH·kW times the (strided) input; fine for the small images here.
  *
  * Does not: groups, dilation, padding modes other than zeros, 'same' padding strings, 1-D / 3-D.
@@ -23,7 +22,8 @@
  */
 import { fmtShape } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
-import { pad, stack } from '../ops/slice.ts';
+import { pad } from '../ops/slice.ts';
+import { unfold2d } from '../ops/unfold.ts';
 import { linear } from './layers.ts';
 
 /** Options of `conv2d` (torch.nn.functional.conv2d's `stride` and `padding`). */
@@ -47,18 +47,31 @@ function pair(v: number | readonly [number, number], name: string): [number, num
  *   conv2d(x, w, b, { stride: 2, padding: 1 })   // 3x3 stride-2 conv, 64x64 -> 32x32
  */
 export function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
+  if (input.ndim === 3) return conv2d(input.unsqueeze(0), weight, bias, opts).squeeze(0);
+  if (input.ndim !== 4) throw new Error(`conv2d: expected input [B, C, H, W], got ${fmtShape(input.shape)}`);
+  if (weight.ndim !== 4) throw new Error(`conv2d: expected weight [O, C, kH, kW], got ${fmtShape(weight.shape)}`);
+  if (weight.shape[1] !== input.shape[1]) {
+    throw new Error(`conv2d: input ${fmtShape(input.shape)} has ${input.shape[1]} channels but weight ${fmtShape(weight.shape)} expects ${weight.shape[1]}`);
+  }
+  // Channels last, so that the patch rows come out contiguous and one large matmul does all pixels.
+  return conv2dChannelsLast(input.permute([0, 2, 3, 1]), weight, bias, opts).permute([0, 3, 1, 2]); // [B, O, Ho, Wo]
+}
+
+/**
+ * The same convolution on channels-last tensors: x [B, H, W, C] -> [B, Ho, Wo, O] (weight still
+ * [O, C, kH, kW], PyTorch's layout). A stack of convs (model/vit.ts ConvStem) stays channels-last
+ * between layers instead of permuting twice per layer; `conv2d` is this between two permutes.
+ */
+export function conv2dChannelsLast(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv2dOptions = {}): Tensor {
   const [sH, sW] = pair(opts.stride ?? 1, 'stride');
   const [pH, pW] = pair(opts.padding ?? 0, 'padding');
   if (sH < 1 || sW < 1) throw new Error(`conv2d: stride must be positive, got [${sH}, ${sW}]`);
   if (pH < 0 || pW < 0) throw new Error(`conv2d: padding must be non-negative, got [${pH}, ${pW}]`);
-  if (input.ndim === 3) return conv2d(input.unsqueeze(0), weight, bias, opts).squeeze(0);
-  if (input.ndim !== 4) throw new Error(`conv2d: expected input [B, C, H, W], got ${fmtShape(input.shape)}`);
+  if (x.ndim !== 4) throw new Error(`conv2dChannelsLast: expected input [B, H, W, C], got ${fmtShape(x.shape)}`);
   if (weight.ndim !== 4) throw new Error(`conv2d: expected weight [O, C, kH, kW], got ${fmtShape(weight.shape)}`);
-  const [B, C, H, W] = input.shape;
+  const [B, H, W, C] = x.shape;
   const [O, Cw, kH, kW] = weight.shape;
-  if (Cw !== C) {
-    throw new Error(`conv2d: input ${fmtShape(input.shape)} has ${C} channels but weight ${fmtShape(weight.shape)} expects ${Cw}`);
-  }
+  if (Cw !== C) throw new Error(`conv2d: input has ${C} channels but weight ${fmtShape(weight.shape)} expects ${Cw}`);
   if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== O)) {
     throw new Error(`conv2d: bias ${fmtShape(bias.shape)} does not match ${O} output channels`);
   }
@@ -67,18 +80,9 @@ export function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null = null
   if (Ho < 1 || Wo < 1) {
     throw new Error(`conv2d: kernel ${kH}x${kW} is larger than the padded input ${H + 2 * pH}x${W + 2 * pW}`);
   }
-  // Channels last, so that the patch rows come out contiguous and one large matmul does all pixels.
-  const x = input.permute([0, 2, 3, 1]); // [B, H, W, C]
   const xp = pH > 0 || pW > 0 ? pad(x, [[0, 0], [pH, pH], [pW, pW]]) : x; // [B, H+2pH, W+2pW, C]
-  const views: Tensor[] = [];
-  for (let u = 0; u < kH; u++) {
-    for (let v = 0; v < kW; v++) {
-      // Rows u, u+s, ..., u+(Ho-1)·s and the same for columns: the inputs under kernel tap (u, v).
-      views.push(xp.slice(1, u, u + (Ho - 1) * sH + 1, sH).slice(2, v, v + (Wo - 1) * sW + 1, sW)); // [B, Ho, Wo, C]
-    }
-  }
-  const cols = stack(views, 3).reshape([B * Ho * Wo, kH * kW * C]); // [B·Ho·Wo, kH·kW·C], (u, v, c) order
+  const windows = unfold2d(xp, [kH, kW], [sH, sW]); // [B, Ho, Wo, kH, kW, C]
+  const cols = windows.reshape([B * Ho * Wo, kH * kW * C]); // [B·Ho·Wo, kH·kW·C], (u, v, c) order
   const w = weight.permute([0, 2, 3, 1]).reshape([O, kH * kW * C]); // [O, kH·kW·C], the same order
-  const out = linear(cols, w, bias); // [B·Ho·Wo, O]
-  return out.reshape([B, Ho, Wo, O]).permute([0, 3, 1, 2]); // [B, O, Ho, Wo]
+  return linear(cols, w, bias).reshape([B, Ho, Wo, O]); // [B, Ho, Wo, O]
 }

@@ -3,7 +3,8 @@
  *
  * The kernels only reduce the last axis of an [outer, inner] block, so the op first moves the
  * reduced dims to the end (a permute copy, skipped when they already are last), reduces, then
- * reshapes to the kept dims (with 1s in place of reduced dims when `keepdim`).
+ * reshapes to the kept dims (with 1s in place of reduced dims when `keepdim`). A float sum over
+ * leading dims skips the move: it is one matmul with a row of ones (`sumLeading`).
  *
  * `dim` omitted or an empty list `[]` reduces every dim, as torch.sum(x, dim=[]) does.
  *
@@ -15,6 +16,7 @@
  *     elements equal to the maximum (a tie of two gets half each).
  */
 import { normDim, normDims, sizeOf } from '../shape.ts';
+import type { Storage } from '../../kernels/backend.ts';
 import { fromOp, Tensor } from '../tensor.ts';
 
 interface Plan {
@@ -52,11 +54,30 @@ function plan(x: Tensor, dim: number | readonly number[] | undefined): Plan {
  * sum(tensor([[1, 2], [3, 4]]), [0, 1], true); // [[10]]
  */
 export function sum(x: Tensor, dim?: number | readonly number[], keepdim = false): Tensor {
-  const p = plan(x, dim);
-  const storage = x.storage.backend.reduce('sum', p.moved.storage, p.outer, p.inner);
-  return fromOp(storage, keepdim ? p.keepdimShape : p.keptShape, 'sum', [x], (g) => [
-    g.reshape(p.keepdimShape).expand(x.shape),
+  const dims = reducedDims(dim, x.ndim);
+  const leading = dims.every((d, i) => d === i) && dims.length < x.ndim && x.dtype !== 'int32';
+  const p = leading ? null : plan(x, dim);
+  const storage = p ? x.storage.backend.reduce('sum', p.moved.storage, p.outer, p.inner) : sumLeading(x, dims.length);
+  const keptShape = x.shape.filter((_, d) => !dims.includes(d));
+  const keepdimShape = x.shape.map((s, d) => (dims.includes(d) ? 1 : s));
+  return fromOp(storage, keepdim ? keepdimShape : keptShape, 'sum', [x], (g) => [
+    g.reshape(keepdimShape).expand(x.shape),
   ]);
+}
+
+/**
+ * The sum over the first `k` dims of a float tensor, seen as [R, C] -> [C]: the product ones[1, R] · x.
+ * Summing leading dims is what every bias gradient and broadcast gradient does ([B·N, D] -> [D]);
+ * through `reduce` it would first transpose x with a full strided copy, while the matmul kernels read
+ * x in place and are the fastest loop each backend has.
+ */
+function sumLeading(x: Tensor, k: number): Storage {
+  const R = sizeOf(x.shape.slice(0, k)), C = sizeOf(x.shape.slice(k));
+  const backend = x.storage.backend;
+  const ones = backend.full(R, 1, x.dtype);
+  const out = backend.matmul(ones, x.storage, { batch: 1, m: 1, k: R, n: C, aBatchStride: 0, bBatchStride: 0, transA: false, transB: false });
+  backend.dispose(ones);
+  return out;
 }
 
 /**

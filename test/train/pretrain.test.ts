@@ -47,17 +47,17 @@ t.test('a short run is deterministic bit for bit', async (t) => {
   t.notSame(a.result.records.map((r) => r.loss), c.result.records.map((r) => r.loss), 'another seed, another run');
 });
 
-t.test('the contrastive and region losses fall on a fixed batch', (t) => {
+t.test('the contrastive, region and patch losses fall on a fixed batch', (t) => {
   const clip = createWorldClip(TINY_CLIP, 0);
   const batch = worldBatch(5, 0, 8, 0.5, 8, TINY_WORLD);
   const opt = new AdamW(clip.parameters(), { lr: 1e-2 });
-  const losses: { i2t: number; t2i: number; region: number }[] = [];
+  const losses: { i2t: number; t2i: number; region: number; patch: number }[] = [];
   // The image tower starts near-collapsed (every image embeds alike, t2i ≈ log B); it takes ~45 steps to split.
   for (let it = 0; it < 70; it++) {
     tidy(() => {
       opt.zeroGrad();
       const l = pretrainLoss(clip, batch, TINY);
-      losses.push({ i2t: l.i2t.item(), t2i: l.t2i.item(), region: l.region.item() });
+      losses.push({ i2t: l.i2t.item(), t2i: l.t2i.item(), region: l.region.item(), patch: l.patch.item() });
       l.total.backward();
       opt.step();
     });
@@ -66,6 +66,7 @@ t.test('the contrastive and region losses fall on a fixed batch', (t) => {
   t.ok(last.i2t < first.i2t - 0.1, `image->text InfoNCE ${first.i2t.toFixed(3)} -> ${last.i2t.toFixed(3)}`);
   t.ok(last.t2i < first.t2i - 0.1, `text->image InfoNCE ${first.t2i.toFixed(3)} -> ${last.t2i.toFixed(3)}`);
   t.ok(last.region < first.region - 0.1, `region-text ${first.region.toFixed(3)} -> ${last.region.toFixed(3)}`);
+  t.ok(last.patch < first.patch - 0.1, `per-patch ${first.patch.toFixed(3)} -> ${last.patch.toFixed(3)}`);
   t.end();
 });
 

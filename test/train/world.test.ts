@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLabelPng, readImage } from '../../engine/io/image.ts';
 import { BACKGROUND, DEFAULT_SPLIT, WORLD_CLASS_NAMES, WORLD_SHAPES } from '../../train/world/classes.ts';
-import { regionWeightsOf } from '../../train/world/batch.ts';
+import { regionWeightsOf, worldBatch } from '../../train/world/batch.ts';
 import { writeWorldFolder } from '../../train/world/export.ts';
 import { patchLabels } from '../../train/world/probe.ts';
 import { drawWorldScenes, WORLD_DEFAULTS, type WorldScene } from '../../train/world/scenes.ts';
@@ -94,6 +94,12 @@ t.test('region weights pool each object over its patches; patch labels', (t) => 
   const labels = patchLabels(scenes[0], 8);
   t.equal(labels.length, 64);
   t.ok(labels.every((l) => l === BACKGROUND || scenes[0].objects.some((o) => o.cls === l)), 'patch labels are classes of the scene');
+  // The per-patch targets of a batch are exactly its non-background patch labels, flattened b·N + n.
+  const batch = worldBatch(2, 0, 3, 0, 8, WORLD_DEFAULTS);
+  const want = batch.scenes.flatMap((sc, b) => patchLabels(sc, 8).flatMap((l, n) => (l === BACKGROUND ? [] : [[b * N + n, l]])));
+  t.same(Array.from(batch.patchIndex.toArray()), want.map(([i]) => i), 'patch indices');
+  t.same(Array.from(batch.patchClasses.toArray()), want.map(([, l]) => l), 'patch classes');
+  t.ok(want.length > 10, `${want.length} object patches`);
   t.end();
 });
 

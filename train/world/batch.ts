@@ -9,10 +9,12 @@
  *   its state (batch k depends only on (seed, k)), for train/loop.ts.
  * Does not: run the model or the loss (train/pretrain.ts).
  *
+ * Also the patch targets of the dense term: each patch whose majority class is an object, and that class.
  * Glossary: B scenes, S image side, P patch side, g = S / P grid side, N = g·g patches, O objects.
  */
 import { tensor, type Tensor } from '../../engine/index.ts';
 import { asNumber, asObject, type StateTree } from '../../engine/optim/state.ts';
+import { BACKGROUND } from './classes.ts';
 import { drawWorldScene, sceneGenerator, type WorldScene, type WorldSettings } from './scenes.ts';
 
 export interface WorldBatch {
@@ -24,6 +26,10 @@ export interface WorldBatch {
   regionWeights: Tensor;
   /** Class of each pooled object, [O] int32. */
   regionClasses: Tensor;
+  /** Flat indices (b·N + n) of the patches whose majority is an object, [M] int32. */
+  patchIndex: Tensor;
+  /** The majority class of each of those patches, [M] int32. */
+  patchClasses: Tensor;
 }
 
 /** Images [B, 3, S, S], normalised as (x - 0.5) / 0.25. */
@@ -67,15 +73,41 @@ export function regionWeightsOf(scenes: readonly WorldScene[], patch: number, mi
   };
 }
 
+/** Majority class of each P x P patch, BACKGROUND when most of it is background: [N] per scene. */
+export function patchLabels(scene: WorldScene, patch: number): number[] {
+  const S = scene.size, g = Math.floor(S / patch);
+  const out: number[] = [];
+  for (let py = 0; py < g; py++) {
+    for (let px = 0; px < g; px++) {
+      const counts = new Map<number, number>();
+      for (let y = py * patch; y < (py + 1) * patch; y++) {
+        for (let x = px * patch; x < (px + 1) * patch; x++) {
+          const l = scene.labels[y * S + x];
+          counts.set(l, (counts.get(l) ?? 0) + 1);
+        }
+      }
+      let best = BACKGROUND, bestCount = -1;
+      for (const [l, c] of [...counts].sort((a, b) => a[0] - b[0])) if (c > bestCount) { best = l; bestCount = c; }
+      out.push(best);
+    }
+  }
+  return out;
+}
+
 /** Batch k of a stream: a fraction `single` of the scenes have one object, the rest 1-3. */
 export function worldBatch(seed: number, k: number, batchSize: number, single: number, patch: number, world: WorldSettings): WorldBatch {
   const nSingle = Math.round(single * batchSize);
   const scenes = Array.from({ length: batchSize }, (_, i) =>
     drawWorldScene(sceneGenerator(seed, k * batchSize + i), world, i < nSingle ? { objects: 1 } : {}));
   const { weights, classes } = regionWeightsOf(scenes, patch);
+  const index: number[] = [], labels: number[] = [];
+  scenes.forEach((sc, b) => patchLabels(sc, patch).forEach((l, n, all) => {
+    if (l !== BACKGROUND) { index.push(b * all.length + n); labels.push(l); }
+  }));
   return {
     scenes, images: imagesOf(scenes), captions: scenes.map((s) => s.caption), negatives: scenes.map((s) => s.negative),
     regionWeights: weights, regionClasses: classes,
+    patchIndex: tensor(index, [index.length], { dtype: 'int32' }), patchClasses: tensor(labels, [labels.length], { dtype: 'int32' }),
   };
 }
 

@@ -18,7 +18,9 @@ import { Parameter } from '../../engine/nn/index.ts';
 import { AdamW } from '../../engine/optim/index.ts';
 import { l2normalize, type CLIP } from '../../model/clip.ts';
 import { BACKGROUND, WORLD_CLASS_NAMES } from './classes.ts';
-import { imagesOf } from './batch.ts';
+import { imagesOf, patchLabels } from './batch.ts';
+
+export { patchLabels };
 import { drawWorldScene, sceneGenerator, type WorldScene, type WorldSettings } from './scenes.ts';
 
 /** The zero-shot prompt of the gate. */
@@ -62,27 +64,6 @@ export function denseFeatures(clip: CLIP, images: Tensor): { output: Tensor; val
     const project = (t: Tensor) => vis.ln_post.forward(t.slice(1, 1)).matmul(vis.proj); // [B, N, E]
     return { output: project(out), value: project(v) };
   });
-}
-
-/** Majority class of each P x P patch, BACKGROUND when most of it is background: [N] per scene. */
-export function patchLabels(scene: WorldScene, patch: number): number[] {
-  const S = scene.size, g = Math.floor(S / patch);
-  const out: number[] = [];
-  for (let py = 0; py < g; py++) {
-    for (let px = 0; px < g; px++) {
-      const counts = new Map<number, number>();
-      for (let y = py * patch; y < (py + 1) * patch; y++) {
-        for (let x = px * patch; x < (px + 1) * patch; x++) {
-          const l = scene.labels[y * S + x];
-          counts.set(l, (counts.get(l) ?? 0) + 1);
-        }
-      }
-      let best = BACKGROUND, bestCount = -1;
-      for (const [l, c] of [...counts].sort((a, b) => a[0] - b[0])) if (c > bestCount) { best = l; bestCount = c; }
-      out.push(best);
-    }
-  }
-  return out;
 }
 
 interface ProbeData { features: { output: number[][]; value: number[][] }; labels: number[] }

@@ -1,11 +1,13 @@
 /**
- * conv2d (engine/functional/conv.ts), composed from pad, strided slice, stack and one matmul:
- * PyTorch's F.conv2d outputs and gradients (tools/reference/conv_fixtures.py), float64 gradient
- * checks, and the error messages for bad shapes.
+ * conv2d (engine/functional/conv.ts), composed from pad, unfold2d (engine/ops/unfold.ts) and one
+ * matmul: PyTorch's F.conv2d outputs and gradients (tools/reference/conv_fixtures.py), float64
+ * gradient checks of conv2d and of unfold2d itself, unfold2d against its definition as a loop,
+ * the channels-last variant against conv2d, and the error messages for bad shapes.
  */
 import t from 'tap';
 import * as E from '../../../engine/index.ts';
 import { Generator } from '../../../engine/index.ts';
+import { unfold2d } from '../../../engine/ops/unfold.ts';
 import { runOpFixture, type OpImpl } from '../../helpers/fixtures.ts';
 import { assertGradcheck } from '../../helpers/gradcheck.ts';
 import { leaf, permutedLeaf } from '../../helpers/random.ts';
@@ -46,5 +48,46 @@ t.test('errors', (t) => {
   t.throws(() => E.conv2d(x, E.zeros([4, 3, 9, 9])), /larger than the padded input 8x8/, 'kernel too large');
   t.throws(() => E.conv2d(x, E.zeros([4, 3, 3, 3]), null, { stride: 0 }), /stride must be positive/, 'stride 0');
   t.throws(() => E.conv2d(E.zeros([3, 8]), E.zeros([4, 3, 3, 3])), /expected input \[B, C, H, W\]/, 'input rank');
+  t.end();
+});
+
+/** unfold2d by its definition: out[b, i, j, u, v, c] = x[b, i·sH + u, j·sW + v, c]. */
+function unfoldLoop(x: Float64Array, [B, H, W, C]: number[], [kH, kW]: number[], [sH, sW]: number[]): number[] {
+  const Ho = Math.floor((H - kH) / sH) + 1, Wo = Math.floor((W - kW) / sW) + 1;
+  const out: number[] = [];
+  for (let b = 0; b < B; b++) for (let i = 0; i < Ho; i++) for (let j = 0; j < Wo; j++) {
+    for (let u = 0; u < kH; u++) for (let v = 0; v < kW; v++) for (let c = 0; c < C; c++) {
+      out.push(x[((b * H + i * sH + u) * W + j * sW + v) * C + c]);
+    }
+  }
+  return out;
+}
+
+t.test('unfold2d: the definition, and gradients where windows overlap, touch and leave gaps', (t) => {
+  const g = new Generator(133);
+  const cases: [number[], [number, number], [number, number]][] = [
+    [[2, 5, 6, 3], [3, 3], [1, 1]], [[1, 7, 7, 2], [3, 3], [2, 2]], [[2, 6, 6, 1], [2, 2], [2, 2]],
+    [[1, 7, 8, 2], [2, 3], [3, 2]], [[1, 9, 5, 4], [4, 1], [2, 3]], [[1, 3, 3, 1], [3, 3], [1, 1]],
+  ];
+  for (const [shape, k, s] of cases) {
+    const x = leaf(shape, g);
+    const got = unfold2d(x, k, s);
+    t.same(Array.from(got.data()), unfoldLoop(x.data() as Float64Array, shape, k, s), `values ${shape} kernel ${k} stride ${s}`);
+    assertGradcheck(t, `unfold2d ${shape} kernel ${k} stride ${s}`, (a) => unfold2d(a, k, s), [x]);
+  }
+  t.throws(() => unfold2d(E.zeros([1, 2, 2, 1]), [3, 3], [1, 1]), /window 3x3 is larger than the input 2x2/);
+  t.throws(() => unfold2d(E.zeros([2, 2, 1]), [1, 1], [1, 1]), /expected x \[B, H, W, C\]/);
+  t.throws(() => unfold2d(E.zeros([1, 2, 2, 1]), [1, 1], [0, 1]), /positive integers/);
+  t.end();
+});
+
+t.test('conv2dChannelsLast equals conv2d between permutes (values and gradients)', (t) => {
+  const g = new Generator(134);
+  const x = leaf([2, 3, 9, 7], g), w = leaf([4, 3, 3, 3], g), b = leaf([4], g);
+  const ref = E.conv2d(x, w, b, { stride: 2, padding: 1 });
+  const cl = E.conv2dChannelsLast(x.permute([0, 2, 3, 1]), w, b, { stride: 2, padding: 1 });
+  t.same(Array.from(cl.permute([0, 3, 1, 2]).data()), Array.from(ref.data()));
+  assertGradcheck(t, 'conv2dChannelsLast', (xx, ww, bb) => E.conv2dChannelsLast(xx, ww, bb, { stride: 2, padding: 1 }),
+    [leaf([1, 5, 6, 2], g), leaf([3, 2, 3, 3], g), leaf([3], g)]);
   t.end();
 });
