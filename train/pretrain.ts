@@ -54,7 +54,7 @@ export interface PretrainConfig {
   regionWeight: number;
   /** Weight of the per-patch term (1): each object patch classified against the K prompts. */
   patchWeight: number;
-  /** Let the dense terms (region, patch) train the text tower through the class prompts (false: detached). */
+  /** Let the dense terms (region, patch) train the text tower through the class prompts (true; false: detached). */
   trainPrompts: boolean;
   /** Append the hard negatives to the image -> text contrast (true). */
   hardNegatives: boolean;
@@ -62,8 +62,8 @@ export interface PretrainConfig {
 }
 
 export const PRETRAIN_DEFAULTS: PretrainConfig = {
-  clip: WORLD_CLIP, world: WORLD_DEFAULTS, steps: 1200, batchSize: 32, single: 0.4,
-  lr: 2e-3, warmup: 50, weightDecay: 0.05, regionWeight: 1, patchWeight: 1, trainPrompts: false, hardNegatives: true, seed: 0,
+  clip: WORLD_CLIP, world: WORLD_DEFAULTS, steps: 4000, batchSize: 32, single: 0.4,
+  lr: 2e-3, warmup: 50, weightDecay: 0.05, regionWeight: 1, patchWeight: 1, trainPrompts: true, hardNegatives: true, seed: 0,
 };
 
 /** Token ids of texts, cached (the captions of the world repeat a lot). */
@@ -110,8 +110,8 @@ export function pretrainLoss(clip: CLIP, batch: WorldBatch, cfg: Pick<PretrainCo
   const [, N, E] = patches.shape;
   const pooled = l2normalize(batch.regionWeights.matmul(patches.reshape([B * N, E]))); // [O, E]
   const prompts = WORLD_CLASS_NAMES.map((c) => ZERO_SHOT_TEMPLATE.replace('{}', c));
-  // The class prompts are targets here, not trained by this term (detached): otherwise the text tower
-  // finds the trivial minimum log K at once, 12 identical prompt embeddings, and the term stops teaching.
+  // trainPrompts: the dense terms also move the K prompt embeddings (apart). Detached, only InfoNCE
+  // trains them, and they stay nearly alike for hundreds of steps (docs/world.md measures both).
   const prompted = l2normalize(clip.encodeText(tokens(prompts, ctx))); // [K, E]
   const classText = cfg.trainPrompts ? prompted : prompted.detach(); // [K, E]
   const region = crossEntropy(pooled.matmul(classText.t()).mul(scale), batch.regionClasses); // []

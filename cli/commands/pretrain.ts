@@ -10,6 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { useDevice } from '../../engine/index.ts';
 import { loadSafetensors, saveSafetensors, writeFileAtomic } from '../../engine/io/files.ts';
 import { CLIP, type CLIPConfig } from '../../model/clip.ts';
+import { child, loadCheckpoint, tensorMap } from '../../train/checkpoint.ts';
 import { formatTime } from '../../train/progress.ts';
 import { PRETRAIN_DEFAULTS, pretrain, type PretrainConfig } from '../../train/pretrain.ts';
 import { patchProbe, zeroShotAccuracy } from '../../train/world/probe.ts';
@@ -52,10 +53,23 @@ export function measureGates(clip: CLIP, world: WorldSettings, io: CliIO): GateR
   return { zeroShot: zs.accuracy, perClass: zs.perClass, probeOutput: probe.output, probeValue: probe.value, passed };
 }
 
-/** A model file written by this command: weights + `config` / `world` metadata. */
+/**
+ * A model file written by this command (weights + `config` / `world` metadata), or a run folder's
+ * loop checkpoint (runs/pretrain/checkpoint.safetensors: the model mid-run, its config inside).
+ */
 async function loadWorldClip(path: string): Promise<{ clip: CLIP; world: WorldSettings }> {
   const { tensors, metadata } = await loadSafetensors(path);
-  if (metadata.config === undefined) throw new Error(`${path}: no "config" metadata; expected a model written by spt-seg pretrain`);
+  if (metadata.config === undefined) {
+    const state = await loadCheckpoint(path).catch(() => null);
+    const cfg = state && typeof state === 'object' && 'config' in state && typeof state.config === 'string'
+      ? (JSON.parse(state.config) as Partial<PretrainConfig>) : null;
+    if (state === null || cfg?.clip === undefined) {
+      throw new Error(`${path}: no "config" metadata; expected a model or a loop checkpoint written by spt-seg pretrain`);
+    }
+    const clip = new CLIP(cfg.clip);
+    clip.loadStateDict(Object.fromEntries(tensorMap(child(state, 'model', path), path)), { strict: true });
+    return { clip, world: cfg.world ?? WORLD_DEFAULTS };
+  }
   const clip = new CLIP(JSON.parse(metadata.config) as CLIPConfig);
   clip.loadStateDict(tensors, { strict: true });
   const world = metadata.world === undefined ? WORLD_DEFAULTS : (JSON.parse(metadata.world) as WorldSettings);
@@ -68,13 +82,13 @@ export const pretrainCommand: Command = {
     summary: 'Pretrain the shapes world\'s tiny CLIP (contrastive + region-text) and check its two gates.',
     positionals: [],
     options: [
-      { name: 'eval', type: 'string', value: '<file>', help: 'only measure the gates of a saved model (default assets/world-clip.safetensors)' },
+      { name: 'eval', type: 'string', value: '<file>', help: 'only measure the gates of a saved model or of a run\'s checkpoint.safetensors mid-run' },
       { name: 'steps', type: 'string', value: '<n>', help: `optimizer steps (default ${PRETRAIN_DEFAULTS.steps})` },
       { name: 'batch', type: 'string', value: '<n>', help: `scenes per step (default ${PRETRAIN_DEFAULTS.batchSize})` },
       { name: 'lr', type: 'string', value: '<x>', help: `peak learning rate (default ${PRETRAIN_DEFAULTS.lr})` },
       { name: 'seed', type: 'string', value: '<n>', help: 'seed of the weights and the scenes (default 0)' },
       { name: 'patch-weight', type: 'string', value: '<x>', help: `weight of the per-patch term (default ${PRETRAIN_DEFAULTS.patchWeight})` },
-      { name: 'train-prompts', type: 'boolean', help: 'let the region and patch terms train the text tower (default: prompts detached)' },
+      { name: 'detach-prompts', type: 'boolean', help: 'keep the region and patch terms off the text tower (default: they train it too)' },
       { name: 'out', type: 'string', value: '<dir>', help: 'run folder: loop checkpoint, log, model, gates (default runs/pretrain)' },
       { name: 'asset', type: 'string', value: '<file>', help: 'where a model that passes the gates goes (default assets/world-clip.safetensors)' },
       { name: 'resume', type: 'boolean', help: 'continue from the run folder\'s checkpoint' },
@@ -102,7 +116,7 @@ export const pretrainCommand: Command = {
       lr: num(args, 'lr', PRETRAIN_DEFAULTS.lr, false, 0),
       seed: num(args, 'seed', PRETRAIN_DEFAULTS.seed, true, 0),
       patchWeight: num(args, 'patch-weight', PRETRAIN_DEFAULTS.patchWeight, false, 0),
-      trainPrompts: args.flag('train-prompts'),
+      trainPrompts: !args.flag('detach-prompts'),
     };
     const outDir = args.get('out') ?? join('runs', 'pretrain');
     const asset = args.get('asset') ?? join('assets', 'world-clip.safetensors');

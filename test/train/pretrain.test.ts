@@ -4,6 +4,10 @@
  * gives the expected token grid and rejects a wrong patch size, and both gate measurements run.
  */
 import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../../cli/spt-seg.ts';
+import { tempDir } from './data-fixtures.ts';
 import { noGrad, tidy } from '../../engine/index.ts';
 import { AdamW } from '../../engine/optim/index.ts';
 import type { CLIPConfig } from '../../model/clip.ts';
@@ -80,4 +84,24 @@ t.test('the gates are measured on held-out scenes', (t) => {
   t.ok(p.trainPatches > 0 && p.testPatches > 0, `${p.trainPatches} / ${p.testPatches} patches`);
   t.ok(p.output >= 0 && p.output <= 1 && p.value >= 0 && p.value <= 1);
   t.end();
+});
+
+t.test('spt-seg pretrain --eval reads a run\'s loop checkpoint mid-run, and names a file it cannot read', async (t) => {
+  const dir = tempDir('pretrain-eval');
+  const run = join(dir, 'run');
+  const { clip } = await pretrain({ ...TINY, steps: 2 }, { outDir: run, label: null, checkpointEvery: 1 });
+  const out: string[] = [], err: string[] = [];
+  const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+  const code = await main(['pretrain', '--eval', join(run, 'checkpoint.safetensors')], io);
+  t.equal(code, 1, 'a 2-step model does not pass (exit 1)');
+  t.match(out.join('\n'), /^zero-shot shape accuracy \d+\.\d%$/m);
+  t.match(out.join('\n'), /^patch probe \d+\.\d%/m);
+  t.match(out.join('\n'), /gates: NOT passed/);
+  // The checkpoint's model is the run's model (the gates read the same weights).
+  const zs = zeroShotAccuracy(clip, TINY_WORLD, 1_000_001);
+  t.match(out.join('\n'), new RegExp(`zero-shot shape accuracy ${(100 * zs.accuracy).toFixed(1)}%`));
+  const bad = join(dir, 'not-a-model.safetensors');
+  writeFileSync(bad, 'hello');
+  t.not(await main(['pretrain', '--eval', bad], io), 0);
+  t.match(err.join('\n'), /not-a-model\.safetensors/, 'the error names the file');
 });
