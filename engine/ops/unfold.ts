@@ -43,6 +43,7 @@ export function unfold2d(x: Tensor, kernel: readonly [number, number], stride: r
     const out = backend.full(sizeOf(x.shape), 0, g.dtype);
     const gStrides = denseStrides(shape);
     const tapShape = [B, Ho, Wo, C];
+    const dense = denseStrides(tapShape);
     // Where tap (u, v) of every window sits in the input gradient, and where it sits in g.
     const inputView = (u: number, v: number) => ({ storage: out, offset: (u * W + v) * C, strides: [H * W * C, sH * W * C, sW * C, 1] });
     const gradView = { storage: g.storage, strides: [gStrides[0], gStrides[1], gStrides[2], 1] };
@@ -53,7 +54,6 @@ export function unfold2d(x: Tensor, kernel: readonly [number, number], stride: r
           backend.copy(tap, tapShape, inputView(u, v)); // first of its class: the positions are still 0
           continue;
         }
-        const dense = denseStrides(tapShape);
         const here = backend.copy(inputView(u, v), tapShape); // what earlier taps left there
         const add = backend.copy(tap, tapShape);
         const sum = backend.binary('add', here, dense, add, dense, tapShape);

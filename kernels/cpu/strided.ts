@@ -50,7 +50,6 @@ export function stridedLoop(
     inner(0, starts, new Array<number>(nops).fill(0), 1);
     return;
   }
-  for (const d of shape) if (d === 0) return;
   const last = nd - 1;
   const len = shape[last];
   const steps = strides.map((s) => s[last]);
