@@ -113,8 +113,8 @@ export class HiLo extends Module {
     return this.l_proj.forward(o).reshape([B, gh, gw, lh * d]); // [B, gh, gw, l_dim]
   }
 
-  /** The HiLo features with the gate applied: x [B, N, D] -> [B, N, D]. */
-  visual(x: Tensor, gh: number, gw: number): Tensor {
+  /** The HiLo features [hi ‖ lo] of x [B, N, D] and their cosine with the gate direction: [B, N, D], [B, N, 1]. */
+  hiLo(x: Tensor, gh: number, gw: number): { hl: Tensor; cos: Tensor } {
     const [B, N, D] = x.shape;
     if (N !== gh * gw || D !== this.dim) {
       throw new Error(`HiLo: expected memory [B, ${gh}·${gw}, ${this.dim}], got [${x.shape.join(', ')}]`);
@@ -122,8 +122,17 @@ export class HiLo extends Module {
     const xp = padTo(x.reshape([B, gh, gw, D]), [1, 2], this.ws); // [B, Hp, Wp, D], zeros right/bottom
     const hl = cat([this.hiFi(xp, gh, gw), this.loFi(x, xp, gh, gw)], 3).reshape([B, N, D]); // [B, N, D]
     const dir = normalize(this.prompt, { dim: 0 }).reshape([D, 1]); // [D, 1]
-    const gate = normalize(hl, { dim: -1 }).matmul(dir).clamp(0, 1); // [B, N, 1], clamp(cos, 0, 1)
-    return hl.mul(gate).matmul(this.top_down_transform); // [B, N, D]
+    return { hl, cos: normalize(hl, { dim: -1 }).matmul(dir) }; // [B, N, D], [B, N, 1]
+  }
+
+  /**
+   * The HiLo features with the gate applied: x [B, N, D] -> [B, N, D]. A token whose cosine with
+   * `prompt` is ≤ 0 is zeroed, and the clamp passes it no gradient: if every token is closed the
+   * layer's logits are 0 and nothing trains (see `orientGates` in spt-init.ts).
+   */
+  visual(x: Tensor, gh: number, gw: number): Tensor {
+    const { hl, cos } = this.hiLo(x, gh, gw);
+    return hl.mul(cos.clamp(0, 1)).matmul(this.top_down_transform); // [B, N, D], gate clamp(cos, 0, 1)
   }
 
   /**

@@ -10,6 +10,13 @@
  *   The decode head gets the official `init_weights` (method.md §2.5): every Linear's weight drawn from
  *   trunc_normal(std 0.02) (timm's, cut at ±2), its bias zero; LayerNorms stay at 1 / 0, and
  *   `hlfs.prompt` / `top_down_transform` keep their own initialisation.
+ *   `orientGates` (a guard we add, not in the official code): each HiLo layer's gate direction
+ *   `prompt` is a torch.randn draw, and a token whose cosine with it is ≤ 0 is shut with no gradient.
+ *   When the decoder's features of a batch all point away from the draw, that layer's logits are 0
+ *   and training never starts (observed on the world CLIP: layer 2 had 0% of tokens open, focal flat
+ *   for 400 steps). −prompt is exactly as likely a randn draw as prompt, so choosing, per layer, the
+ *   sign that opens more tokens on the first training batch keeps the official initial distribution
+ *   up to that symmetric choice.
  * Does not: touch the text tower (the segmenter takes text embeddings as input: text-embeddings.ts),
  *   or load an SPT-SEG checkpoint (spt-weights.ts).
  *
@@ -67,6 +74,52 @@ export function initDecodeHead(model: SptSeg): void {
       if (m.bias) m.bias.assign(zeros(m.bias.shape));
     }
   });
+}
+
+/** Per HiLo decoder layer: the share of tokens whose gate was open before and after `orientGates`. */
+export interface GateReport {
+  layer: number;
+  openBefore: number;
+  open: number;
+  flipped: boolean;
+}
+
+/**
+ * Flip the sign of each HiLo layer's gate direction `prompt` where fewer than half of the tokens of
+ * `images` [B, 3, H, W] have an open gate (cos > 0); see the file header. Every layer reads the same
+ * memory (the dense map), so the check runs the backbone once. A plain cross-attention decoder has
+ * no gate: the report is then empty.
+ */
+export function orientGates(model: SptSeg, images: Tensor): GateReport[] {
+  const wasTraining = model.training;
+  model.eval(); // no dropout: the check draws no random numbers
+  try {
+    return noGrad(() => orient(model, images));
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+function orient(model: SptSeg, images: Tensor): GateReport[] {
+  const { dense } = model.backbone.features(images); // [B, E, gh, gw]
+  const [B, E, gh, gw] = dense.shape;
+  const memory = dense.reshape([B, E, gh * gw]).permute([0, 2, 1]); // [B, N, E]
+  const report: GateReport[] = [];
+  [...model.decode_head.decoder_1.layers].forEach((layer, j) => {
+    const hilo = layer.hlfs;
+    if (!hilo) return;
+    const openShare = (): number => {
+      const cos = hilo.hiLo(memory, gh, gw).cos.data(); // [B, N, 1]
+      let open = 0;
+      for (const c of cos) if (c > 0) open++;
+      return open / cos.length;
+    };
+    const before = openShare();
+    const flipped = before < 0.5;
+    if (flipped) hilo.prompt.assign(hilo.prompt.neg());
+    report.push({ layer: j, openBefore: before, open: flipped ? openShare() : before, flipped });
+  });
+  return report;
 }
 
 /** Build the SPT-SEG structure without drawing random weights (for a checkpoint about to be loaded). */

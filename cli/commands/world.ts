@@ -58,7 +58,9 @@ export const worldCommand: Command = {
     io.err(`world: SPT-SEG on a ${clip.config.vision.layers}-block width-${clip.config.vision.width} CLIP (${g}×${g} tokens); `
       + `${steps} steps × ${batch} scenes, seen classes only (${DEFAULT_SPLIT.unseen.map((c) => WORLD_CLASS_NAMES[c]).join(', ')} held out)`);
     const r = await runWorld(clip, { steps, batch, seed, testScenes: testN, spectral: true, attention: 'hilo', outDir: out, label: 'train' });
-    const { rows, sptTest, testScenes, model, trainable, trainSeconds } = r;
+    const { rows, sptTest, testScenes, model, trainable, trainSeconds, gates } = r;
+    const gateLine = gates.map((q) => `layer ${q.layer} ${(100 * q.openBefore).toFixed(0)}% open${q.flipped ? ` (prompt sign flipped: ${(100 * q.open).toFixed(0)}%)` : ''}`).join(', ');
+    if (gates.length) io.err(`decoder gates before training: ${gateLine}`);
     const { seen, unseen } = DEFAULT_SPLIT;
     const K = WORLD_CLASS_NAMES.length;
     const tuned = rows[0].offset;
@@ -82,7 +84,7 @@ export const worldCommand: Command = {
       title: 'SPT-SEG on the zero-shot shapes world',
       settings: {
         clip: clipPath, steps, batch, seed, 'test scenes': testN, 'validation scenes': testN, 'trainable parameters': trainable,
-        'training time': formatTime(trainSeconds), 'seen classes': seen.map((c) => WORLD_CLASS_NAMES[c]).join(', '),
+        'training time': formatTime(trainSeconds), 'decoder gates at start': gateLine || 'none (cross-attention decoder)', 'seen classes': seen.map((c) => WORLD_CLASS_NAMES[c]).join(', '),
         'unseen classes': unseen.map((c) => WORLD_CLASS_NAMES[c]).join(', '), world: JSON.stringify(WORLD_DEFAULTS),
       },
       classNames: WORLD_CLASS_NAMES, unseenIds: unseen, rows,

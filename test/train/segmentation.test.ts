@@ -1,9 +1,9 @@
 // Segmentation glue: label maps of the inductive / transductive settings, pseudo-labels, and the
-// SPT-SEG start from CLIP weights (positional grid resized as F.interpolate does).
+// SPT-SEG start from CLIP weights (positional grid resized as F.interpolate does), the decoder gate guard.
 import t from 'tap';
-import { interpolate, manualSeed, tensor } from '../../engine/index.ts';
+import { interpolate, manualSeed, noGrad, randn, tensor } from '../../engine/index.ts';
 import { CLIP, type CLIPConfig } from '../../model/clip.ts';
-import { resizePositionalEmbedding, sptSegFromClip } from '../../model/spt-init.ts';
+import { orientGates, resizePositionalEmbedding, sptSegFromClip } from '../../model/spt-init.ts';
 import { labelMap, pseudoLabel, remapLabels } from '../../train/segmentation.ts';
 
 t.test('inductive labels: seen ids to their index, unseen to 255; transductive keeps ids', async (t) => {
@@ -57,4 +57,40 @@ t.test('SPT-SEG from CLIP: the visual weights are copied, the positional grid re
     encoder: { vision: { ...cfg.vision, width: 128 }, numTokens: 2, deepLayers: 1, spectralGrid: [4, 4] },
     decoder: { embedDim: 16, width: 16, layers: 1, ffn: 32 },
   }), /CLIP has vision width 64, the SPT-SEG config 128/);
+});
+
+t.test('orientGates: a decoder layer whose gate is shut on every token gets its prompt sign flipped', async (t) => {
+  manualSeed(3);
+  const cfg: CLIPConfig = {
+    embedDim: 16,
+    vision: { imageSize: 32, patchSize: 8, width: 32, layers: 2, heads: 1, outputDim: 16 },
+    text: { contextLength: 77, vocabSize: 49408, width: 32, heads: 1, layers: 1, outputDim: 16 },
+  };
+  const model = sptSegFromClip(new CLIP(cfg), {
+    encoder: { vision: cfg.vision, numTokens: 2, deepLayers: 1, spectralGrid: [4, 4] },
+    decoder: { embedDim: 16, width: 16, layers: 2, ffn: 32, attention: 'hilo' },
+  });
+  const images = randn([2, 3, 32, 32]);
+  const text = randn([3, 16]);
+  const [l0, l1] = [...model.decode_head.decoder_1.layers].map((l) => l.hlfs!);
+  // Mostly shut layer 1: its direction becomes minus the mean HiLo feature; open layer 0 the same way.
+  const { dense } = noGrad(() => model.backbone.features(images)); // [2, 16, 4, 4]
+  const memory = dense.reshape([2, 16, 16]).permute([0, 2, 1]); // [2, 16, 16]
+  noGrad(() => {
+    l1.prompt.assign(l1.hiLo(memory, 4, 4).hl.sum(0).sum(0).neg()); // [16]
+    l0.prompt.assign(l0.hiLo(memory, 4, 4).hl.sum(0).sum(0)); // [16]
+  });
+  const before = l1.prompt.toArray();
+  const report = orientGates(model, images);
+  t.equal(report.length, 2);
+  t.same([report[0].flipped, report[1].flipped], [false, true], 'only the mostly shut layer is flipped');
+  t.ok(report[0].openBefore >= 0.5 && report[1].openBefore < 0.5, `open before: ${report.map((r) => r.openBefore)}`);
+  t.equal(report[1].open, 1 - report[1].openBefore, 'the flip opens exactly the tokens that were shut');
+  t.same(l1.prompt.toArray(), before.map((v) => -v), 'the flip is an exact sign change');
+  t.ok(model.training, 'the training mode is restored');
+  const cross = sptSegFromClip(new CLIP(cfg), {
+    encoder: { vision: cfg.vision, numTokens: 2, deepLayers: 1, spectralGrid: [4, 4] },
+    decoder: { embedDim: 16, width: 16, layers: 1, ffn: 32, attention: 'cross' },
+  });
+  t.same(orientGates(cross, images), [], 'a cross-attention decoder has no gate');
 });

@@ -1,14 +1,14 @@
 /**
  * One SPT-SEG run on the zero-shot shapes world, as `spt-seg world` and `spt-seg ablate` make it:
  * build SPT-SEG from the world CLIP, train on the seen classes only (inductive), score SPT-SEG and the
- * frozen-CLIP baseline on validation scenes (to tune the seen-class offset) and on test scenes.
+ * frozen-CLIP baselines (output tokens and value path) on validation scenes (to tune the seen-class offset) and on test scenes.
  * Variants for the paper's ablations: spectral prompts on / off, HiLo (spectral guided) or plain
  * cross-attention decoder. Does not: print or write the report (cli/commands/world.ts, ablate.ts).
  */
 import type { Tensor } from '../../engine/index.ts';
 import type { CLIP } from '../../model/clip.ts';
 import type { SptSeg } from '../../model/segmenter.ts';
-import { sptSegFromClip } from '../../model/spt-init.ts';
+import { orientGates, sptSegFromClip, type GateReport } from '../../model/spt-init.ts';
 import { runTraining } from '../loop.ts';
 import type { SegMetrics } from '../metrics.ts';
 import { segmentationTask } from '../segmentation.ts';
@@ -49,6 +49,8 @@ export interface WorldRunResult {
   sptTest: ScoredScenes;
   trainable: number;
   trainSeconds: number;
+  /** The decoder's gate check before training (orientGates). */
+  gates: GateReport[];
 }
 
 export async function runWorld(clip: CLIP, o: WorldRunOptions): Promise<WorldRunResult> {
@@ -61,7 +63,9 @@ export async function runWorld(clip: CLIP, o: WorldRunOptions): Promise<WorldRun
     encoder: { vision: v, numTokens: 4, deepLayers: v.layers - 1, spectralGrid: o.spectral ? [g, g] : null },
     decoder: { embedDim: E, width: E, layers: 2, ffn: 4 * E, attention: o.attention },
   });
-  const task = segmentationTask(model, new WorldSegStream(o.seed * 3 + 1, o.batch, world), {
+  const stream = new WorldSegStream(o.seed * 3 + 1, o.batch, world);
+  const gates = orientGates(model, new WorldSegStream(stream.seed, o.batch, world).next().images); // the first batch
+  const task = segmentationTask(model, stream, {
     setting: 'inductive', text, seenIds: seen, unseenIds: unseen, steps: o.steps, lr: 1e-4, lrMult: 10, weightDecay: 0.01,
     warmupIters: Math.min(50, Math.floor(o.steps / 10)), power: 0.9, minLr: 1e-6,
     loss: { focal: 100, ssim: 1, dice: 0, ignoreMode: 'reference' }, trainSpectral: true, seed: o.seed,
@@ -82,10 +86,13 @@ export async function runWorld(clip: CLIP, o: WorldRunOptions): Promise<WorldRun
     { name: 'SPT-SEG (paper offset)', offset: 0.1, metrics: metricsAt(sptTest, seen, unseen, 0.1) },
   ];
   if (o.baseline ?? true) {
-    const clipVal = scoreScenes(valScenes, K, 25, (im) => clipProbabilities(clip, im, text));
-    const clipTest = scoreScenes(testScenes, K, 25, (im) => clipProbabilities(clip, im, text));
-    const clipTuned = tuneOffset(clipVal, seen, unseen, OFFSETS).offset;
-    rows.push({ name: 'frozen CLIP', offset: clipTuned, metrics: metricsAt(clipTest, seen, unseen, clipTuned) });
+    for (const path of ['output', 'value'] as const) {
+      const clipVal = scoreScenes(valScenes, K, 25, (im) => clipProbabilities(clip, im, text, path));
+      const clipTest = scoreScenes(testScenes, K, 25, (im) => clipProbabilities(clip, im, text, path));
+      const clipTuned = tuneOffset(clipVal, seen, unseen, OFFSETS).offset;
+      const name = path === 'output' ? 'frozen CLIP' : 'frozen CLIP (value path, MaskCLIP)';
+      rows.push({ name, offset: clipTuned, metrics: metricsAt(clipTest, seen, unseen, clipTuned) });
+    }
   }
-  return { model, text, rows, testScenes, sptTest, trainable, trainSeconds };
+  return { model, text, rows, testScenes, sptTest, trainable, trainSeconds, gates };
 }

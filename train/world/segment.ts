@@ -9,7 +9,8 @@
  *   worldClassText   the class-name embeddings from the world CLIP's text tower ("a photo of a {}").
  *   sptProbabilities / clipProbabilities   per-class probabilities [B, K, S, S] of SPT-SEG (sigmoid of
  *                    the upsampled mask logits) and of the frozen-CLIP baseline (cosine of the dense CLIP
- *                    features with each class embedding, MaskCLIP's value path, upsampled: no training).
+ *                    features with each class embedding, upsampled: no training; the last block's
+ *                    output tokens, or MaskCLIP's value path).
  *   scoreWorld       a confusion matrix over scenes for a given seen-class offset; `tuneOffset` picks
  *                    the offset with the best hIoU on validation scenes (never the test scenes).
  * Does not: print, write files (cli/commands/world.ts), or pretrain the CLIP (train/pretrain.ts).
@@ -77,14 +78,15 @@ export function sptProbabilities(model: SptSeg, images: Tensor, text: Tensor): F
 
 /**
  * The frozen-CLIP baseline's scores [B, K, S, S]: cosine similarity of each patch's dense CLIP feature
- * (the last block's value path, MaskCLIP) with each class embedding, upsampled bilinearly.
+ * with each class embedding, upsampled bilinearly. `path` picks the feature: 'output' the last block's
+ * patch tokens (what SPT-SEG's encoder reads), 'value' the last block's value path (MaskCLIP).
  */
-export function clipProbabilities(clip: CLIP, images: Tensor, text: Tensor): Float32Array {
+export function clipProbabilities(clip: CLIP, images: Tensor, text: Tensor, path: 'output' | 'value' = 'output'): Float32Array {
   return noGrad(() => {
-    const { value } = denseFeatures(clip, images); // [B, N, E]
-    const [B, N] = value.shape;
+    const features = denseFeatures(clip, images)[path]; // [B, N, E]
+    const [B, N] = features.shape;
     const g = Math.round(Math.sqrt(N));
-    const sim = normalize(value, { dim: -1 }).matmul(text.transpose(0, 1)); // [B, N, K]
+    const sim = normalize(features, { dim: -1 }).matmul(text.transpose(0, 1)); // [B, N, K]
     const maps = sim.permute([0, 2, 1]).reshape([B, text.shape[0], g, g]); // [B, K, g, g]
     return Float32Array.from(interpolate(maps, [images.shape[2], images.shape[3]]).data()); // [B, K, S, S]
   });
