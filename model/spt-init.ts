@@ -17,12 +17,15 @@
  *   for 400 steps). −prompt is exactly as likely a randn draw as prompt, so choosing, per layer, the
  *   sign that opens more tokens on the first training batch keeps the official initial distribution
  *   up to that symmetric choice.
+ *   `alignDecoder` (our option for tiny worlds, not the official init): starts ZegCLIP's plain
+ *   cross-attention decoder at the frozen-CLIP solution, so that its first logits already rank classes
+ *   by the cosine of each patch's dense feature with the class embedding (see the function).
  * Does not: touch the text tower (the segmenter takes text embeddings as input: text-embeddings.ts),
  *   or load an SPT-SEG checkpoint (spt-weights.ts).
  *
  * Glossary: D vision width, g CLIP's grid side, gh x gw the model's stored grid.
  */
-import { cat, interpolate, noGrad, truncNormal, zeros, type Tensor } from '../engine/index.ts';
+import { cat, eye, interpolate, noGrad, truncNormal, zeros, type Tensor } from '../engine/index.ts';
 import { Linear, skipInit } from '../engine/nn/index.ts';
 import type { CLIP } from './clip.ts';
 import { SptSeg, type SptSegConfig } from './segmenter.ts';
@@ -120,6 +123,38 @@ function orient(model: SptSeg, images: Tensor): GateReport[] {
     report.push({ layer: j, openBefore: before, open: flipped ? openShare() : before, flipped });
   });
   return report;
+}
+
+/** Scales of `alignDecoder`: tgt = textScale · t, and every layer's q and k weights = qkScale · I. */
+export interface AlignOptions {
+  textScale?: number;
+  qkScale?: number;
+}
+
+/**
+ * Start a plain cross-attention decode head at the frozen-CLIP solution: q_proj keeps only the text
+ * half of [t ⊙ g, t] (weight [0 | a·I], so the first queries are a·t), and every layer's q and k
+ * projections become b·I with zero bias. Layer 0's logits are then head-mean(q·kᵀ/√d) = a·b²·(t·x)/(H·√d)
+ * for each patch x: the frozen-CLIP score up to a scale (the later layers see LayerNorm'd, still
+ * text-dominated queries). Everything else keeps the official init. On the shapes world this is what
+ * lets a decoder trained on 9 classes keep the 3 unseen ones (docs/world.md); HiLo decoders cannot start
+ * there (their readout sees attention outputs, not the tokens) and are refused.
+ */
+export function alignDecoder(model: SptSeg, opts: AlignOptions = {}): void {
+  const a = opts.textScale ?? 1, b = opts.qkScale ?? 9;
+  const head = model.decode_head;
+  const E = head.options.embedDim;
+  noGrad(() => {
+    head.q_proj.weight.assign(cat([zeros([E, E]), eye(E).mul(a)], 1)); // [E, 2E]
+    for (const layer of head.decoder_1.layers) {
+      const attn = layer.multihead_attn;
+      if (!attn) throw new Error('alignDecoder: only the plain cross-attention decoder can start aligned (the HiLo readout sees attention outputs, not the tokens)');
+      for (const lin of [attn.q, attn.k]) {
+        lin.weight.assign(eye(E).mul(b)); // [E, E]
+        if (lin.bias) lin.bias.assign(zeros([E]));
+      }
+    }
+  });
 }
 
 /** Build the SPT-SEG structure without drawing random weights (for a checkpoint about to be loaded). */

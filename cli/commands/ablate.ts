@@ -49,6 +49,8 @@ export const ablateCommand: Command = {
       { name: 'batch', type: 'string', value: '<n>', help: 'scenes per step (default 16)' },
       { name: 'seeds', type: 'string', value: '<n>', help: 'seeds per variant (default 3)' },
       { name: 'test-scenes', type: 'string', value: '<n>', help: 'test scenes per run (default 200, as many for validation)' },
+      { name: 'decoder-init', type: 'string', value: '<official|aligned>', help: 'init of the plain decoder: aligned starts it at the frozen-CLIP scores (default official; HiLo is always official)' },
+      { name: 'variants', type: 'string', value: '<list>', help: 'which rows to run, 1-based, e.g. 1,2 (default all four)' },
       { name: 'out', type: 'string', value: '<dir>', help: 'where the table goes (default runs/ablate)' },
       { name: 'device', type: 'string', value: '<name>', help: 'cpu, wasm, gpu or gpu:<mode>' },
     ],
@@ -57,18 +59,26 @@ export const ablateCommand: Command = {
     const steps = intOption(args, 'steps', 300), batch = intOption(args, 'batch', 16), seeds = intOption(args, 'seeds', 3);
     const testN = intOption(args, 'test-scenes', 200);
     const out = args.get('out') ?? join('runs', 'ablate');
+    const decoderInit = args.get('decoder-init') ?? 'official';
+    if (decoderInit !== 'official' && decoderInit !== 'aligned') throw new UsageError(`--decoder-init must be official or aligned, got ${decoderInit}`);
+    const picked = (args.get('variants') ?? '1,2,3,4').split(',').map((x) => Number(x.trim()));
+    if (picked.some((i) => !Number.isInteger(i) || i < 1 || i > VARIANTS.length)) {
+      throw new UsageError(`--variants takes row numbers 1-${VARIANTS.length} separated by commas, got ${args.get('variants')}`);
+    }
+    const variants = VARIANTS.filter((_, i) => picked.includes(i + 1));
     const clipPath = args.get('clip') ?? WORLD_CLIP_ASSET;
     if (!existsSync(clipPath)) throw new UsageError(`${clipPath} does not exist: make it with \`npx spt-seg pretrain\` or pass --clip`);
     useDevice(args.get('device'));
     await mkdir(out, { recursive: true });
     const t0 = performance.now();
     const clip = await loadClip(clipPath);
-    const bar = new Progress({ total: VARIANTS.length * seeds, label: 'ablate', every: 1 });
+    const bar = new Progress({ total: variants.length * seeds, label: 'ablate', every: 1 });
     const results: { variant: string; seed: number; mIoUSeen: number; mIoUUnseen: number; hIoU: number; offset: number }[] = [];
     let done = 0;
-    for (const v of VARIANTS) {
+    for (const v of variants) {
       for (let seed = 0; seed < seeds; seed++) {
-        const r = await runWorld(clip, { steps, batch, seed, testScenes: testN, spectral: v.spectral, attention: v.attention, outDir: null, label: null, baseline: false });
+        const init = v.attention === 'cross' ? decoderInit : 'official';
+        const r = await runWorld(clip, { steps, batch, seed, testScenes: testN, spectral: v.spectral, attention: v.attention, decoderInit: init, outDir: null, label: null, baseline: false });
         const m = r.rows[0].metrics;
         results.push({ variant: v.name, seed, mIoUSeen: m.mIoUSeen, mIoUUnseen: m.mIoUUnseen, hIoU: m.hIoU, offset: r.rows[0].offset });
         bar.update(++done, { hIoU: 100 * m.hIoU });
@@ -78,9 +88,10 @@ export const ablateCommand: Command = {
     const lines = [
       `| variant | spectral prompts | decoder | mIoU(S) | mIoU(U) | hIoU |`,
       `|---|:---:|---|---:|---:|---:|`,
-      ...VARIANTS.map((v) => {
+      ...variants.map((v) => {
         const rs = results.filter((r) => r.variant === v.name);
-        return `| ${v.name} | ${v.spectral ? '✓' : ''} | ${v.attention === 'hilo' ? 'spectral guided (HiLo)' : 'plain cross-attention'} | `
+        const decoder = v.attention === 'hilo' ? 'spectral guided (HiLo)' : `plain cross-attention${decoderInit === 'aligned' ? ', aligned init' : ''}`;
+        return `| ${v.name} | ${v.spectral ? '✓' : ''} | ${decoder} | `
           + `${meanStd(rs.map((r) => r.mIoUSeen))} | ${meanStd(rs.map((r) => r.mIoUUnseen))} | ${meanStd(rs.map((r) => r.hIoU))} |`;
       }),
     ];
@@ -89,7 +100,7 @@ export const ablateCommand: Command = {
     for (const l of lines) io.out(l);
     io.out(note);
     await writeFileAtomic(join(out, 'ablation.md'), `${lines.join('\n')}\n\n${note}\n`);
-    await writeFileAtomic(join(out, 'ablation.json'), `${JSON.stringify({ steps, batch, seeds, testScenes: testN, results }, null, 2)}\n`);
+    await writeFileAtomic(join(out, 'ablation.json'), `${JSON.stringify({ steps, batch, seeds, testScenes: testN, decoderInit, results }, null, 2)}\n`);
     return 0;
   },
 };

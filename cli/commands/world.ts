@@ -40,6 +40,8 @@ export const worldCommand: Command = {
       { name: 'batch', type: 'string', value: '<n>', help: 'scenes per step (default 16)' },
       { name: 'seed', type: 'string', value: '<n>', help: 'seed of the scenes, the fresh weights and dropout (default 0)' },
       { name: 'test-scenes', type: 'string', value: '<n>', help: 'held-out test scenes (default 300; as many again for validation)' },
+      { name: 'decoder', type: 'string', value: '<hilo|cross>', help: 'hilo: the spectral guided decoder (default); cross: ZegCLIP\'s plain decoder' },
+      { name: 'decoder-init', type: 'string', value: '<official|aligned>', help: 'aligned (cross only): start at the frozen-CLIP scores (default official)' },
       { name: 'out', type: 'string', value: '<dir>', help: 'run folder (default runs/world)' },
       { name: 'device', type: 'string', value: '<name>', help: 'cpu, wasm, gpu or gpu:<mode>' },
     ],
@@ -50,14 +52,18 @@ export const worldCommand: Command = {
     const testN = intOption(args, 'test-scenes', 300);
     const out = args.get('out') ?? join('runs', 'world');
     const clipPath = args.get('clip') ?? WORLD_CLIP_ASSET;
+    const attention = args.get('decoder') ?? 'hilo', decoderInit = args.get('decoder-init') ?? 'official';
+    if (attention !== 'hilo' && attention !== 'cross') throw new UsageError(`--decoder must be hilo or cross, got ${attention}`);
+    if (decoderInit !== 'official' && decoderInit !== 'aligned') throw new UsageError(`--decoder-init must be official or aligned, got ${decoderInit}`);
+    if (decoderInit === 'aligned' && attention !== 'cross') throw new UsageError('--decoder-init aligned needs --decoder cross (the HiLo readout cannot start at the frozen-CLIP scores)');
     if (!existsSync(clipPath)) throw new UsageError(`${clipPath} does not exist: make it with \`npx spt-seg pretrain\` (about an hour on 2 cores) or pass --clip`);
     useDevice(args.get('device'));
     const t0 = performance.now();
     const clip = await loadClip(clipPath);
     const g = clip.config.vision.imageSize / clip.config.vision.patchSize;
-    io.err(`world: SPT-SEG on a ${clip.config.vision.layers}-block width-${clip.config.vision.width} CLIP (${g}×${g} tokens); `
+    io.err(`world: SPT-SEG on a ${clip.config.vision.layers}-block width-${clip.config.vision.width} CLIP (${g}×${g} tokens), ${attention} decoder (${decoderInit} init); `
       + `${steps} steps × ${batch} scenes, seen classes only (${DEFAULT_SPLIT.unseen.map((c) => WORLD_CLASS_NAMES[c]).join(', ')} held out)`);
-    const r = await runWorld(clip, { steps, batch, seed, testScenes: testN, spectral: true, attention: 'hilo', outDir: out, label: 'train' });
+    const r = await runWorld(clip, { steps, batch, seed, testScenes: testN, spectral: true, attention, decoderInit, outDir: out, label: 'train' });
     const { rows, sptTest, testScenes, model, trainable, trainSeconds, gates } = r;
     const gateLine = gates.map((q) => `layer ${q.layer} ${(100 * q.openBefore).toFixed(0)}% open${q.flipped ? ` (prompt sign flipped: ${(100 * q.open).toFixed(0)}%)` : ''}`).join(', ');
     if (gates.length) io.err(`decoder gates before training: ${gateLine}`);
@@ -84,7 +90,7 @@ export const worldCommand: Command = {
       title: 'SPT-SEG on the zero-shot shapes world',
       settings: {
         clip: clipPath, steps, batch, seed, 'test scenes': testN, 'validation scenes': testN, 'trainable parameters': trainable,
-        'training time': formatTime(trainSeconds), 'decoder gates at start': gateLine || 'none (cross-attention decoder)', 'seen classes': seen.map((c) => WORLD_CLASS_NAMES[c]).join(', '),
+        decoder: `${attention}, ${decoderInit} init`, 'training time': formatTime(trainSeconds), 'decoder gates at start': gateLine || 'none (cross-attention decoder)', 'seen classes': seen.map((c) => WORLD_CLASS_NAMES[c]).join(', '),
         'unseen classes': unseen.map((c) => WORLD_CLASS_NAMES[c]).join(', '), world: JSON.stringify(WORLD_DEFAULTS),
       },
       classNames: WORLD_CLASS_NAMES, unseenIds: unseen, rows,

@@ -32,6 +32,11 @@ t.test('world: trains on the seen shapes, reports mIoU(S), mIoU(U), hIoU and wri
   t.equal(back.config.encoder.vision.heads, WORLD_CLIP.vision.heads, 'the saved weights reload with the CLIP\'s head count (metadata)');
   t.equal(back.config.encoder.vision.stem, 'conv', 'and its conv stem');
 
+  const bad: string[] = [];
+  const badIo = { out: () => {}, err: (l: string) => bad.push(l) };
+  t.not(await main(['world', '--clip', clip, '--decoder-init', 'aligned'], badIo), 0, 'aligned init on the HiLo decoder is refused');
+  t.match(bad.join('\n'), /--decoder-init aligned needs --decoder cross/);
+
   if (!chromiumAvailable()) {
     t.comment(`${CHROMIUM_PATH} missing: report screenshot skipped (apt-get install -y chromium)`);
     return;
@@ -76,4 +81,10 @@ t.test('ablate: four variants, mean ± std over seeds, written as Markdown', asy
   t.ok(existsSync(join(dir, 'ab', 'ablation.md')) && existsSync(join(dir, 'ab', 'ablation.json')));
   const json = JSON.parse(readFileSync(join(dir, 'ab', 'ablation.json'), 'utf8')) as { results: unknown[] };
   t.equal(json.results.length, 8, '4 variants × 2 seeds');
+  const some: string[] = [];
+  const someIo = { out: (l: string) => some.push(l), err: () => {} };
+  t.equal(await main(['ablate', '--clip', clip, '--steps', '1', '--batch', '2', '--seeds', '1', '--test-scenes', '2', '--variants', '1', '--decoder-init', 'aligned', '--out', join(dir, 'ab1')], someIo), 0);
+  t.match(some.join('\n'), /\| VPT \+ plain decoder \|  \| plain cross-attention, aligned init \|/);
+  t.notMatch(some.join('\n'), /spectral guided/, 'only the chosen row');
+  t.not(await main(['ablate', '--clip', clip, '--variants', '5'], { out: () => {}, err: () => {} }), 0, 'a row out of range is refused');
 });

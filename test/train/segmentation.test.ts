@@ -1,9 +1,9 @@
 // Segmentation glue: label maps of the inductive / transductive settings, pseudo-labels, and the
 // SPT-SEG start from CLIP weights (positional grid resized as F.interpolate does), the decoder gate guard.
 import t from 'tap';
-import { interpolate, manualSeed, noGrad, randn, tensor } from '../../engine/index.ts';
+import { interpolate, manualSeed, noGrad, normalize, randn, tensor } from '../../engine/index.ts';
 import { CLIP, type CLIPConfig } from '../../model/clip.ts';
-import { orientGates, resizePositionalEmbedding, sptSegFromClip } from '../../model/spt-init.ts';
+import { alignDecoder, orientGates, resizePositionalEmbedding, sptSegFromClip } from '../../model/spt-init.ts';
 import { labelMap, pseudoLabel, remapLabels } from '../../train/segmentation.ts';
 
 t.test('inductive labels: seen ids to their index, unseen to 255; transductive keeps ids', async (t) => {
@@ -93,4 +93,28 @@ t.test('orientGates: a decoder layer whose gate is shut on every token gets its 
     decoder: { embedDim: 16, width: 16, layers: 1, ffn: 32, attention: 'cross' },
   });
   t.same(orientGates(cross, images), [], 'a cross-attention decoder has no gate');
+});
+
+t.test('alignDecoder: the first layer\'s logits are the frozen-CLIP cosine scores, scaled', async (t) => {
+  manualSeed(4);
+  const cfg: CLIPConfig = {
+    embedDim: 16,
+    vision: { imageSize: 32, patchSize: 8, width: 32, layers: 2, heads: 1, outputDim: 16 },
+    text: { contextLength: 77, vocabSize: 49408, width: 32, heads: 1, layers: 1, outputDim: 16 },
+  };
+  const build = (attention: 'cross' | 'hilo') => sptSegFromClip(new CLIP(cfg), {
+    encoder: { vision: cfg.vision, numTokens: 2, deepLayers: 1, spectralGrid: [4, 4] },
+    decoder: { embedDim: 16, width: 16, layers: 2, ffn: 32, attention, crossHeads: 4 },
+  });
+  const model = build('cross');
+  alignDecoder(model, { textScale: 2, qkScale: 3 });
+  const images = randn([2, 3, 32, 32]);
+  const text = normalize(randn([5, 16]), { dim: 1 });
+  const { layerLogits, dense } = noGrad(() => model.eval().forward(images, text));
+  // Expected: a · b² · (t · x) / (H · √d) with a = 2, b = 3, H = 4 heads of d = 4.
+  const cos = noGrad(() => text.matmul(dense.reshape([2, 16, 16]))).toArray(); // [2, 5, 16]
+  const got = layerLogits[0].toArray(); // [2, 5, 4, 4]
+  const scale = (2 * 9) / (4 * 2);
+  t.ok(got.every((v, i) => Math.abs(v - scale * cos[i]) < 1e-5), 'layer 0 logits = a·b²/(H·√d) · t·x');
+  t.throws(() => alignDecoder(build('hilo')), /only the plain cross-attention decoder/);
 });

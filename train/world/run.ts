@@ -8,7 +8,7 @@
 import type { Tensor } from '../../engine/index.ts';
 import type { CLIP } from '../../model/clip.ts';
 import type { SptSeg } from '../../model/segmenter.ts';
-import { orientGates, sptSegFromClip, type GateReport } from '../../model/spt-init.ts';
+import { alignDecoder, orientGates, sptSegFromClip, type GateReport } from '../../model/spt-init.ts';
 import { runTraining } from '../loop.ts';
 import type { SegMetrics } from '../metrics.ts';
 import { segmentationTask } from '../segmentation.ts';
@@ -28,6 +28,8 @@ export interface WorldRunOptions {
   spectral: boolean;
   /** 'hilo' = the spectral guided decoder; 'cross' = the plain (ZegCLIP) decoder. */
   attention: 'hilo' | 'cross';
+  /** 'official' (trunc_normal 0.02) or 'aligned' (cross decoder only: starts at the frozen-CLIP scores, alignDecoder). */
+  decoderInit?: 'official' | 'aligned';
   outDir: string | null;
   label: string | null;
   /** Also score the frozen-CLIP baseline (default true). */
@@ -63,6 +65,7 @@ export async function runWorld(clip: CLIP, o: WorldRunOptions): Promise<WorldRun
     encoder: { vision: v, numTokens: 4, deepLayers: v.layers - 1, spectralGrid: o.spectral ? [g, g] : null },
     decoder: { embedDim: E, width: E, layers: 2, ffn: 4 * E, attention: o.attention },
   });
+  if (o.decoderInit === 'aligned') alignDecoder(model);
   const stream = new WorldSegStream(o.seed * 3 + 1, o.batch, world);
   const gates = orientGates(model, new WorldSegStream(stream.seed, o.batch, world).next().images); // the first batch
   const task = segmentationTask(model, stream, {
