@@ -15,8 +15,9 @@
  *            q/k/v Linear (with bias) cross-attention; logits = head-mean of q·kᵀ/√d; output proj.
  * Does not: build what the official forward never calls (self_attn, norm1, dropout1, the other
  *   attention, input_proj/proj_norm which are Identity with use_proj=False); there is no
- *   self-attention among the class queries. Initialisation is the engine's Linear default, not the
- *   official trunc_normal(0.02) (weights are loaded for real use). Tensors are batch-first.
+ *   self-attention among the class queries. Initialisation here is the engine's Linear default; the
+ *   official trunc_normal(0.02) is applied by spt-init.ts when training starts from CLIP (with its
+ *   gate guard and the optional aligned start). Tensors are batch-first.
  *
  * Glossary: B batch, C classes, E joint embedding width (= Dd officially), Dd decoder width,
  *   F feed-forward width, N = gh·gw tokens, H heads, d head width.

@@ -6,6 +6,15 @@ import { CLIP, type CLIPConfig } from '../../model/clip.ts';
 import { alignDecoder, orientGates, resizePositionalEmbedding, sptSegFromClip } from '../../model/spt-init.ts';
 import { labelMap, pseudoLabel, remapLabels } from '../../train/segmentation.ts';
 
+/** A tiny CLIP config: 32 × 32 images, 8 × 8 patches, 2 vision blocks of this width, joint width 16. */
+function tinyClip(width: number): CLIPConfig {
+  return {
+    embedDim: 16,
+    vision: { imageSize: 32, patchSize: 8, width, layers: 2, heads: 1, outputDim: 16 },
+    text: { contextLength: 77, vocabSize: 49408, width: 32, heads: 1, layers: 1, outputDim: 16 },
+  };
+}
+
 t.test('inductive labels: seen ids to their index, unseen to 255; transductive keeps ids', async (t) => {
   const ind = labelMap(5, [0, 2, 4], 'inductive');
   t.same([0, 1, 2, 3, 4, 255].map((v) => ind[v]), [0, 255, 1, 255, 2, 255]);
@@ -27,11 +36,7 @@ t.test('pseudo-labels: unseen pixels take the argmax over the unseen classes onl
 
 t.test('SPT-SEG from CLIP: the visual weights are copied, the positional grid resized', async (t) => {
   manualSeed(1);
-  const cfg: CLIPConfig = {
-    embedDim: 16,
-    vision: { imageSize: 32, patchSize: 8, width: 64, layers: 2, heads: 1, outputDim: 16 },
-    text: { contextLength: 77, vocabSize: 49408, width: 32, heads: 1, layers: 1, outputDim: 16 },
-  };
+  const cfg = tinyClip(64);
   const clip = new CLIP(cfg);
   const model = sptSegFromClip(clip, {
     encoder: { vision: { ...cfg.vision, imageSize: 48 }, numTokens: 2, deepLayers: 1, spectralGrid: [6, 6] },
@@ -61,11 +66,7 @@ t.test('SPT-SEG from CLIP: the visual weights are copied, the positional grid re
 
 t.test('orientGates: a decoder layer whose gate is shut on every token gets its prompt sign flipped', async (t) => {
   manualSeed(3);
-  const cfg: CLIPConfig = {
-    embedDim: 16,
-    vision: { imageSize: 32, patchSize: 8, width: 32, layers: 2, heads: 1, outputDim: 16 },
-    text: { contextLength: 77, vocabSize: 49408, width: 32, heads: 1, layers: 1, outputDim: 16 },
-  };
+  const cfg = tinyClip(32);
   const model = sptSegFromClip(new CLIP(cfg), {
     encoder: { vision: cfg.vision, numTokens: 2, deepLayers: 1, spectralGrid: [4, 4] },
     decoder: { embedDim: 16, width: 16, layers: 2, ffn: 32, attention: 'hilo' },
@@ -97,11 +98,7 @@ t.test('orientGates: a decoder layer whose gate is shut on every token gets its 
 
 t.test('alignDecoder: the first layer\'s logits are the frozen-CLIP cosine scores, scaled', async (t) => {
   manualSeed(4);
-  const cfg: CLIPConfig = {
-    embedDim: 16,
-    vision: { imageSize: 32, patchSize: 8, width: 32, layers: 2, heads: 1, outputDim: 16 },
-    text: { contextLength: 77, vocabSize: 49408, width: 32, heads: 1, layers: 1, outputDim: 16 },
-  };
+  const cfg = tinyClip(32);
   const build = (attention: 'cross' | 'hilo') => sptSegFromClip(new CLIP(cfg), {
     encoder: { vision: cfg.vision, numTokens: 2, deepLayers: 1, spectralGrid: [4, 4] },
     decoder: { embedDim: 16, width: 16, layers: 2, ffn: 32, attention, crossHeads: 4 },
