@@ -49,7 +49,7 @@ export const ablateCommand: Command = {
       { name: 'batch', type: 'string', value: '<n>', help: 'scenes per step (default 16)' },
       { name: 'seeds', type: 'string', value: '<n>', help: 'seeds per variant (default 3)' },
       { name: 'test-scenes', type: 'string', value: '<n>', help: 'test scenes per run (default 200, as many for validation)' },
-      { name: 'decoder-init', type: 'string', value: '<official|aligned>', help: 'init of the plain decoder: aligned starts it at the frozen-CLIP scores (default official; HiLo is always official)' },
+      { name: 'decoder-init', type: 'string', value: '<official|aligned>', help: 'init of the plain decoder: aligned (default) starts it at the frozen-CLIP scores, calibrated; official: trunc_normal(0.02) (HiLo is always official)' },
       { name: 'variants', type: 'string', value: '<list>', help: 'which rows to run, 1-based, e.g. 1,2 (default all four)' },
       { name: 'out', type: 'string', value: '<dir>', help: 'where the table goes (default runs/ablate)' },
       { name: 'device', type: 'string', value: '<name>', help: 'cpu, wasm, gpu or gpu:<mode>' },
@@ -59,7 +59,7 @@ export const ablateCommand: Command = {
     const steps = intOption(args, 'steps', 300), batch = intOption(args, 'batch', 16), seeds = intOption(args, 'seeds', 3);
     const testN = intOption(args, 'test-scenes', 200);
     const out = args.get('out') ?? join('runs', 'ablate');
-    const decoderInit = args.get('decoder-init') ?? 'official';
+    const decoderInit = args.get('decoder-init') ?? 'aligned';
     if (decoderInit !== 'official' && decoderInit !== 'aligned') throw new UsageError(`--decoder-init must be official or aligned, got ${decoderInit}`);
     const picked = (args.get('variants') ?? '1,2,3,4').split(',').map((x) => Number(x.trim()));
     if (picked.some((i) => !Number.isInteger(i) || i < 1 || i > VARIANTS.length)) {

@@ -1,9 +1,9 @@
 // Segmentation glue: label maps of the inductive / transductive settings, pseudo-labels, and the
 // SPT-SEG start from CLIP weights (positional grid resized as F.interpolate does), the decoder gate guard.
 import t from 'tap';
-import { interpolate, manualSeed, noGrad, normalize, randn, tensor } from '../../engine/index.ts';
+import { interpolate, manualSeed, noGrad, normalize, randn, tensor, type Tensor } from '../../engine/index.ts';
 import { CLIP, type CLIPConfig } from '../../model/clip.ts';
-import { alignDecoder, orientGates, resizePositionalEmbedding, sptSegFromClip } from '../../model/spt-init.ts';
+import { alignDecoder, calibrateDecoder, orientGates, resizePositionalEmbedding, sptSegFromClip } from '../../model/spt-init.ts';
 import { labelMap, pseudoLabel, remapLabels } from '../../train/segmentation.ts';
 
 /** A tiny CLIP config: 32 × 32 images, 8 × 8 patches, 2 vision blocks of this width, joint width 16. */
@@ -114,4 +114,34 @@ t.test('alignDecoder: the first layer\'s logits are the frozen-CLIP cosine score
   const scale = (2 * 9) / (4 * 2);
   t.ok(got.every((v, i) => Math.abs(v - scale * cos[i]) < 1e-5), 'layer 0 logits = a·b²/(H·√d) · t·x');
   t.throws(() => alignDecoder(build('hilo')), /only the plain cross-attention decoder/);
+});
+
+t.test('calibrateDecoder: final logits become s · before + c for the (s, c) of least loss', async (t) => {
+  manualSeed(5);
+  const cfg = tinyClip(32);
+  for (const layers of [1, 2]) {
+    const model = sptSegFromClip(new CLIP(cfg), {
+      encoder: { vision: cfg.vision, numTokens: 2, deepLayers: 1, spectralGrid: [4, 4] },
+      decoder: { embedDim: 16, width: 16, layers, ffn: 32, attention: 'cross', crossHeads: 4 },
+    });
+    alignDecoder(model);
+    const images = randn([2, 3, 32, 32]);
+    const text = normalize(randn([5, 16]), { dim: 1 });
+    // A loss with a known best: squared distance to 4 · (the first logits it sees) − 3.
+    let base: number[] | null = null, target: number[] = [];
+    const lossOf = (logits: Tensor): number => {
+      const a = logits.toArray();
+      if (!base) { base = a; target = a.map((v) => 4 * v - 3); }
+      return a.reduce((acc, v, i) => acc + (v - target[i]) ** 2, 0);
+    };
+    const report = calibrateDecoder(model.train(), images, text, lossOf);
+    t.same([report.scale, report.shift], [4, -3], `${layers} layer(s): the least loss is at ×4 − 3`);
+    t.ok(report.loss < 1e-6 && report.lossBefore > 1, `loss ${report.lossBefore.toFixed(3)} → ${report.loss.toExponential(1)}`);
+    t.ok(model.training, 'the training mode is restored');
+    const attn = [...model.decode_head.decoder_1.layers][layers - 1].multihead_attn!;
+    const row = (w: Tensor) => w.toArray().slice(report.channel * 16, (report.channel + 1) * 16);
+    t.ok([...row(attn.q.weight), ...row(attn.k.weight)].every((v) => v === 0), 'channel j reads nothing');
+    const after = noGrad(() => model.eval().forward(images, text).maskLogits).toArray();
+    t.ok(after.every((v, i) => Math.abs(v - target[i]) < 1e-4 * (1 + Math.abs(v))), 'the model\'s final logits are 4 · before − 3');
+  }
 });

@@ -7,10 +7,10 @@ import t from 'tap';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readLabelPng, readImage } from '../../engine/io/image.ts';
+import { decodeImage, readLabelPng, readImage, vocPalette } from '../../engine/io/image.ts';
 import { BACKGROUND, DEFAULT_SPLIT, WORLD_CLASS_NAMES, WORLD_SHAPES } from '../../train/world/classes.ts';
 import { regionWeightsOf, worldBatch } from '../../train/world/batch.ts';
-import { writeWorldFolder } from '../../train/world/export.ts';
+import { worldGrid, writeWorldFolder } from '../../train/world/export.ts';
 import { patchLabels } from '../../train/world/probe.ts';
 import { drawWorldScenes, WORLD_DEFAULTS, type WorldScene } from '../../train/world/scenes.ts';
 
@@ -118,4 +118,22 @@ t.test('folder export reads back', async (t) => {
   t.same(lines.map((l) => l.caption), scenes.map((s) => s.caption));
   const splits = JSON.parse(await readFile(join(dir, 'splits.json'), 'utf8'));
   t.same(splits.unseen, ['ring', 'star', 'arrow']);
+});
+
+t.test('worldGrid: image, ground truth and (with predictions) the prediction on the scored pixels', (t) => {
+  const scenes = drawWorldScenes(5, 2, WORLD_DEFAULTS);
+  const S = WORLD_DEFAULTS.size;
+  const preds = scenes.map(() => new Uint8Array(S * S).fill(3)); // "cross" everywhere
+  const img = decodeImage(worldGrid(scenes, 2, 1, preds));
+  t.same([img.width, img.height], [2 * (S + 4) + 4, 3 * S + 8 + 4], '2 columns of 3 tiles');
+  t.same([decodeImage(worldGrid(scenes, 2, 1)).height], [2 * S + 8 + 4], 'without predictions, 2 tiles');
+  const palette = vocPalette();
+  const at = (x: number, y: number) => [0, 1, 2].map((c) => img.data[(y * img.width + x) * img.channels + c]);
+  const sc = scenes[0];
+  const object = sc.labels.findIndex((v) => v !== 255), background = sc.labels.indexOf(255);
+  const [ox, oy] = [object % S, Math.floor(object / S)], [bx, by] = [background % S, Math.floor(background / S)];
+  t.same(at(4 + ox, 4 + S + oy), [...palette.slice((sc.labels[object] + 1) * 3, (sc.labels[object] + 2) * 3)], 'ground truth in its VOC colour');
+  t.same(at(4 + ox, 4 + 2 * S + oy), [...palette.slice(4 * 3, 5 * 3)], 'the prediction (class 3 = VOC colour 4) on an object pixel');
+  t.same(at(4 + bx, 4 + 2 * S + by), [0, 0, 0], 'background stays black in the prediction tile');
+  t.end();
 });

@@ -51,23 +51,30 @@ export async function writeWorldFolder(outDir: string, scenes: readonly WorldSce
   await writeFileAtomic(join(outDir, 'splits.json'), JSON.stringify(splits, null, 2) + '\n');
 }
 
-/** A PNG grid: `cols` scenes per row at `scale`x, each above its mask in VOC colours (black = background). */
-export function worldGrid(scenes: readonly WorldScene[], cols = 6, scale = 2): Uint8Array {
-  const S = scenes[0].size * scale, pad = 4;
+/**
+ * A PNG grid: `cols` scenes per row at `scale`x, each above its mask in VOC colours (black = background).
+ * With `preds` (one label map per scene), a third picture below each: the prediction on the pixels
+ * that are scored (the ground truth's background stays black, as the metrics never see it).
+ */
+export function worldGrid(scenes: readonly WorldScene[], cols = 6, scale = 2, preds?: readonly Uint8Array[]): Uint8Array {
+  const S = scenes[0].size * scale, pad = 4, tiles = preds ? 3 : 2;
   const rows = Math.ceil(scenes.length / cols);
-  const width = cols * (S + pad) + pad, height = rows * (2 * S + 2 * pad) + pad;
+  const width = cols * (S + pad) + pad, height = rows * (tiles * S + 2 * pad) + pad;
   const data = new Uint8Array(width * height * 3).fill(255);
   const palette = vocPalette();
   scenes.forEach((sc, k) => {
-    const ox = pad + (k % cols) * (S + pad), oy = pad + Math.floor(k / cols) * (2 * S + 2 * pad);
+    const ox = pad + (k % cols) * (S + pad), oy = pad + Math.floor(k / cols) * (tiles * S + 2 * pad);
     const rgb = sceneRgb(sc);
+    const put = (tile: number, x: number, y: number, c: number, v: number): void => { data[((oy + tile * S + y) * width + ox + x) * 3 + c] = v; };
     for (let y = 0; y < S; y++) {
       for (let x = 0; x < S; x++) {
         const i = Math.floor(y / scale) * sc.size + Math.floor(x / scale);
         const label = sc.labels[i];
+        const pred = label === 255 || !preds ? 255 : preds[k][i];
         for (let c = 0; c < 3; c++) {
-          data[((oy + y) * width + ox + x) * 3 + c] = rgb[i * 3 + c];
-          data[((oy + S + y) * width + ox + x) * 3 + c] = label === 255 ? 0 : palette[(label + 1) * 3 + c];
+          put(0, x, y, c, rgb[i * 3 + c]);
+          put(1, x, y, c, label === 255 ? 0 : palette[(label + 1) * 3 + c]);
+          if (preds) put(2, x, y, c, pred === 255 ? 0 : palette[(pred + 1) * 3 + c]);
         }
       }
     }

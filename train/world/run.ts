@@ -5,13 +5,15 @@
  * Variants for the paper's ablations: spectral prompts on / off, HiLo (spectral guided) or plain
  * cross-attention decoder. Does not: print or write the report (cli/commands/world.ts, ablate.ts).
  */
-import type { Tensor } from '../../engine/index.ts';
+import { tensor, type Tensor } from '../../engine/index.ts';
 import type { CLIP } from '../../model/clip.ts';
 import type { SptSeg } from '../../model/segmenter.ts';
-import { alignDecoder, orientGates, sptSegFromClip, type GateReport } from '../../model/spt-init.ts';
+import { alignDecoder, calibrateDecoder, orientGates, sptSegFromClip, type CalibrationReport, type GateReport } from '../../model/spt-init.ts';
+import { sptLoss, type IgnoreMode } from '../losses/spt-loss.ts';
 import { runTraining } from '../loop.ts';
+import { Progress } from '../progress.ts';
 import type { SegMetrics } from '../metrics.ts';
-import { segmentationTask } from '../segmentation.ts';
+import { labelMap, remapLabels, segmentationTask } from '../segmentation.ts';
 import { DEFAULT_SPLIT, WORLD_CLASS_NAMES } from './classes.ts';
 import { WORLD_DEFAULTS, type WorldScene, type WorldSettings } from './scenes.ts';
 import { clipProbabilities, metricsAt, scoreScenes, sptProbabilities, tuneOffset, worldClassText, worldScenes, WorldSegStream, type ScoredScenes } from './segment.ts';
@@ -30,8 +32,16 @@ export interface WorldRunOptions {
   attention: 'hilo' | 'cross';
   /** 'official' (trunc_normal 0.02) or 'aligned' (cross decoder only: starts at the frozen-CLIP scores, alignDecoder). */
   decoderInit?: 'official' | 'aligned';
+  /** Set the temperature of the final logits on the first batch before training (calibrateDecoder; default: with the aligned init). */
+  calibrate?: boolean;
+  /** How unseen-class and background pixels (label 255) enter the loss: 'reference' (the official code) or 'mask' (left out). */
+  ignoreMode?: IgnoreMode;
+  /** Base learning rate (default 1e-4; backbone and decoder take 10×, mmcv's lr_mult). */
+  lr?: number;
   outDir: string | null;
   label: string | null;
+  /** Called once the decoder is checked and calibrated, before the first step (to print the checks). */
+  onStart?: (checks: { gates: GateReport[]; calibration: CalibrationReport | null }) => void;
   /** Also score the frozen-CLIP baseline (default true). */
   baseline?: boolean;
   world?: WorldSettings;
@@ -53,6 +63,8 @@ export interface WorldRunResult {
   trainSeconds: number;
   /** The decoder's gate check before training (orientGates). */
   gates: GateReport[];
+  /** The logit temperature chosen before training, when calibrated. */
+  calibration: CalibrationReport | null;
 }
 
 export async function runWorld(clip: CLIP, o: WorldRunOptions): Promise<WorldRunResult> {
@@ -67,12 +79,23 @@ export async function runWorld(clip: CLIP, o: WorldRunOptions): Promise<WorldRun
   });
   if (o.decoderInit === 'aligned') alignDecoder(model);
   const stream = new WorldSegStream(o.seed * 3 + 1, o.batch, world);
-  const gates = orientGates(model, new WorldSegStream(stream.seed, o.batch, world).next().images); // the first batch
+  const firstBatch = new WorldSegStream(stream.seed, o.batch, world).next(); // the batch training starts with
+  const gates = orientGates(model, firstBatch.images);
   const task = segmentationTask(model, stream, {
-    setting: 'inductive', text, seenIds: seen, unseenIds: unseen, steps: o.steps, lr: 1e-4, lrMult: 10, weightDecay: 0.01,
+    setting: 'inductive', text, seenIds: seen, unseenIds: unseen, steps: o.steps, lr: o.lr ?? 1e-4, lrMult: 10, weightDecay: 0.01,
     warmupIters: Math.min(50, Math.floor(o.steps / 10)), power: 0.9, minLr: 1e-6,
-    loss: { focal: 100, ssim: 1, dice: 0, ignoreMode: 'reference' }, trainSpectral: true, seed: o.seed,
+    loss: { focal: 100, ssim: 1, dice: 0, ignoreMode: o.ignoreMode ?? 'reference' }, trainSpectral: true, seed: o.seed,
   });
+  let calibration: CalibrationReport | null = null;
+  if (o.calibrate ?? o.decoderInit === 'aligned') {
+    // The training loss of the first batch, as the task computes it: seen classes only, unseen pixels 255.
+    const seenText = text.indexSelect(0, tensor([...seen], [seen.length], { dtype: 'int32', like: text })); // [S, E]
+    const labels = remapLabels(firstBatch.labels, labelMap(text.shape[0], seen, 'inductive')); // [B, H, W]
+    calibration = calibrateDecoder(model, firstBatch.images, seenText, (logits) => sptLoss(logits, labels, {
+      focalWeight: 100, ssimWeight: 1, ignoreMode: o.ignoreMode ?? 'reference',
+    }).total.item());
+  }
+  o.onStart?.({ gates, calibration });
   const trainable = task.optimizer.allParams().reduce((n, p) => n + p.size, 0);
   await runTraining(task, { steps: o.steps, outDir: o.outDir, checkpointEvery: o.outDir ? 100 : 0, label: o.label, clipNorm: 1 });
   const trainSeconds = (performance.now() - t0) / 1000;
@@ -81,8 +104,18 @@ export async function runWorld(clip: CLIP, o: WorldRunOptions): Promise<WorldRun
   const valScenes = worldScenes(o.seed * 3 + 2, 0, o.testScenes, world);
   const testScenes = worldScenes(o.seed * 3 + 3, 0, o.testScenes, world);
   const K = WORLD_CLASS_NAMES.length;
-  const sptVal = scoreScenes(valScenes, K, 25, (im) => sptProbabilities(model, im, text));
-  const sptTest = scoreScenes(testScenes, K, 25, (im) => sptProbabilities(model, im, text));
+  const methods = 1 + ((o.baseline ?? true) ? 2 : 0);
+  // One bar over every scene scored (validation and test, each method), when the run shows progress.
+  const bar = o.label !== null ? new Progress({ total: methods * 2 * o.testScenes, label: 'eval', every: 25 * Math.max(1, Math.round((methods * 2 * o.testScenes) / 200)) }) : null;
+  let scored = 0;
+  const score = (scenes: WorldScene[], probabilities: (images: Tensor) => Float32Array): ScoredScenes => {
+    const base = scored;
+    const r = scoreScenes(scenes, K, 25, probabilities, (n) => bar?.update(base + n));
+    scored += scenes.length;
+    return r;
+  };
+  const sptVal = score(valScenes, (im) => sptProbabilities(model, im, text));
+  const sptTest = score(testScenes, (im) => sptProbabilities(model, im, text));
   const tuned = tuneOffset(sptVal, seen, unseen, OFFSETS).offset;
   const rows: WorldRow[] = [
     { name: 'SPT-SEG', offset: tuned, metrics: metricsAt(sptTest, seen, unseen, tuned) },
@@ -90,12 +123,13 @@ export async function runWorld(clip: CLIP, o: WorldRunOptions): Promise<WorldRun
   ];
   if (o.baseline ?? true) {
     for (const path of ['output', 'value'] as const) {
-      const clipVal = scoreScenes(valScenes, K, 25, (im) => clipProbabilities(clip, im, text, path));
-      const clipTest = scoreScenes(testScenes, K, 25, (im) => clipProbabilities(clip, im, text, path));
+      const clipVal = score(valScenes, (im) => clipProbabilities(clip, im, text, path));
+      const clipTest = score(testScenes, (im) => clipProbabilities(clip, im, text, path));
       const clipTuned = tuneOffset(clipVal, seen, unseen, OFFSETS).offset;
       const name = path === 'output' ? 'frozen CLIP' : 'frozen CLIP (value path, MaskCLIP)';
       rows.push({ name, offset: clipTuned, metrics: metricsAt(clipTest, seen, unseen, clipTuned) });
     }
   }
-  return { model, text, rows, testScenes, sptTest, trainable, trainSeconds, gates };
+  bar?.done();
+  return { model, text, rows, testScenes, sptTest, trainable, trainSeconds, gates, calibration };
 }

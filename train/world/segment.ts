@@ -116,13 +116,14 @@ export interface ScoredScenes {
 }
 
 /** Run `probabilities` over `scenes` in batches (the model runs once; offsets are applied after). */
-export function scoreScenes(scenes: readonly WorldScene[], K: number, batchSize: number, probabilities: (images: Tensor) => Float32Array): ScoredScenes {
+export function scoreScenes(scenes: readonly WorldScene[], K: number, batchSize: number, probabilities: (images: Tensor) => Float32Array, onBatch?: (scenesDone: number) => void): ScoredScenes {
   const batches: ScoredScenes['batches'] = [];
   for (let i = 0; i < scenes.length; i += batchSize) {
     const chunk = scenes.slice(i, i + batchSize);
     const labels = new Uint8Array(chunk.length * chunk[0].labels.length);
     chunk.forEach((sc, b) => labels.set(sc.labels, b * sc.labels.length));
     batches.push({ probs: probabilities(imagesOf(chunk)), labels, n: chunk.length });
+    onBatch?.(i + chunk.length);
   }
   return { batches, K, pixels: scenes[0].size * scenes[0].size };
 }
