@@ -39,6 +39,7 @@ const $ = <T extends HTMLElement>(id: string): T => {
 const status = $('status'), canvas = $<HTMLCanvasElement>('view'), legend = $('legend');
 const classBox = $<HTMLTextAreaElement>('classes'), backendSel = $<HTMLSelectElement>('backend');
 const offsetBox = $<HTMLInputElement>('offset'), fileInput = $<HTMLInputElement>('file');
+const backgroundBox = $<HTMLInputElement>('background'), backgroundOut = $<HTMLElement>('background-share');
 const sceneBtn = $<HTMLButtonElement>('new-scene'), runBtn = $<HTMLButtonElement>('segment');
 const sourceLine = $('source'), deviceOut = $('device'), timeOut = $('time');
 
@@ -82,14 +83,17 @@ async function run(): Promise<void> {
     const classes = classesOrThrow();
     const offset = Number(offsetBox.value);
     if (!Number.isFinite(offset) || offset < 0 || offset > 1) throw new PageInputError(`The seen-class offset must be a number in [0, 1], got "${offsetBox.value}".`);
+    const background = Number(backgroundBox.value);
+    if (!Number.isFinite(background) || background < 0 || background >= 1) throw new PageInputError(`The background threshold must be a number in [0, 1), got "${backgroundBox.value}".`);
     const backend = backendSel.value;
     say(`Segmenting ${current.what} on ${backend}… (the first run on a backend compiles its kernels)`, 'busy');
     await new Promise((r) => setTimeout(r, 0)); // let the status paint
     const unavailable = backend === 'wasm' ? null : await sptUnavailable(backend.slice(4));
     if (unavailable !== null) throw new PageInputError(`${backend} cannot run in this browser: ${unavailable}. Choose another backend.`);
-    const r = await segmentImage(models, backend, current.pixels, classes, offset);
+    const r = await segmentImage(models, backend, current.pixels, classes, offset, background);
     drawImage(canvas, current.pixels, models.size, r.labels);
     renderLegend(legend, r.classes.map((name, c) => ({ name, seen: r.seen[c], share: r.shares[c] })));
+    backgroundOut.textContent = background > 0 ? `background (no class reaches ${background}): ${(100 * r.backgroundShare).toFixed(1)} %` : '';
     deviceOut.textContent = r.device;
     timeOut.textContent = `${r.ms.toFixed(0)} ms segmenter${r.textMs > 0 ? `, ${r.textMs.toFixed(0)} ms text tower (${classes.length} classes; cached for this list)` : ''}`;
     const result: PageResult = { ...r, labels: [...r.labels], seed: current.seed, backend };

@@ -4,14 +4,16 @@
  *
  *   const models = loadPageModels(clipBytes, weightsBytes);
  *   const r = await segmentImage(models, 'gpu:webgl2', pixels, ['circle', 'star'], 0.1);
- *   r.labels   // [S·S] class index per pixel;  r.shares, r.device, r.ms
+ *   r.labels   // [S·S] class index per pixel, −1 = background;  r.shares, r.device, r.ms
  *
  * The text tower and tokenizer run on the page's CPU backend (wasm where WebAssembly SIMD and
  * SharedArrayBuffer exist, else the reference cpu); the segmenter runs on the chosen one, with its
  * own copy of the weights, made the first time that backend is asked for. The embeddings are
  * `worldClassText` (one template, "a photo of a {}"), the images are normalised as the world's
  * training batches ((x - 0.5) / 0.25), and prediction is `SptSeg.predict` with the seen-class
- * offset: the same calls `spt-seg world` makes in Node.
+ * offset: the same calls `spt-seg world` makes in Node. The world has no background class (its
+ * background is never scored), so the page marks as background the pixels where no class reaches
+ * the `background` probability (`backgroundLabels`): the training pushed every class down there.
  * Does not: touch the DOM, decode files (main.ts, image.ts) or draw (view.ts).
  *
  * Glossary: C classes, E embedding width, S image side (the model's input, 64 for the world).
@@ -143,10 +145,12 @@ export async function deviceLine(name: string): Promise<string> {
 }
 
 export interface Segmentation {
-  /** [S·S] class index per pixel, row-major. */
+  /** [S·S] class index per pixel, row-major; −1 where no class reaches the background threshold. */
   labels: Int32Array;
   /** Fraction of pixels given to each class. */
   shares: number[];
+  /** Fraction of pixels left as background. */
+  backgroundShare: number;
   classes: string[];
   seen: boolean[];
   device: string;
@@ -157,10 +161,30 @@ export interface Segmentation {
 }
 
 /**
- * Segment one image: `pixels` [3, S, S] in [0, 1] (planar RGB, S = models.size). Seen classes
- * (SEEN_NAMES) get `offset` subtracted before the argmax, as in `spt-seg world`.
+ * The labels [P] of probabilities [C, P] (sigmoid, seen-class offset already subtracted): the argmax
+ * over classes (the first on ties, as `argmax`), or −1 where the largest is below `threshold`
+ * (0 = every pixel gets a class).
  */
-export async function segmentImage(models: PageModels, deviceName: string, pixels: Float32Array, names: readonly string[], offset: number): Promise<Segmentation> {
+export function backgroundLabels(probs: ArrayLike<number>, C: number, threshold: number): Int32Array {
+  const P = probs.length / C;
+  const out = new Int32Array(P);
+  for (let p = 0; p < P; p++) {
+    let best = 0, bestV = probs[p];
+    for (let c = 1; c < C; c++) {
+      const v = probs[c * P + p];
+      if (v > bestV) { bestV = v; best = c; }
+    }
+    out[p] = bestV < threshold ? -1 : best;
+  }
+  return out;
+}
+
+/**
+ * Segment one image: `pixels` [3, S, S] in [0, 1] (planar RGB, S = models.size). Seen classes
+ * (SEEN_NAMES) get `offset` subtracted before the argmax, as in `spt-seg world`; pixels where no
+ * class reaches `background` are background (−1).
+ */
+export async function segmentImage(models: PageModels, deviceName: string, pixels: Float32Array, names: readonly string[], offset: number, background = 0): Promise<Segmentation> {
   const S = models.size;
   if (pixels.length !== 3 * S * S) throw new Error(`segmentImage: expected ${3 * S * S} values ([3, ${S}, ${S}]), got ${pixels.length}`);
   const t0 = performance.now();
@@ -172,15 +196,18 @@ export async function segmentImage(models: PageModels, deviceName: string, pixel
   const line = await deviceLine(deviceName);
   const t1 = performance.now();
   const normalised = Float32Array.from(pixels, (v) => (v - 0.5) / 0.25);
-  const labelsT: Tensor = tidy(() => {
+  const probsT: Tensor = tidy(() => {
     const images = tensor(normalised, [1, 3, S, S], { device: deviceName }); // [1, 3, S, S]
     const textT = tensor(text.data, text.shape, { device: deviceName }); // [C, E]
-    return model.predict(images, textT, { seenMask: seen, offset }).labels; // [1, S, S]
+    return model.predict(images, textT, { seenMask: seen, offset }).probs; // [1, C, S, S]
   });
-  const labels = Int32Array.from(await labelsT.dataAsync());
-  dispose(labelsT);
+  const labels = backgroundLabels(await probsT.dataAsync(), names.length, background); // [S·S]
+  dispose(probsT);
   const ms = performance.now() - t1;
   const counts = new Array<number>(names.length).fill(0);
-  for (const l of labels) counts[l]++;
-  return { labels, shares: counts.map((c) => c / labels.length), classes: [...names], seen, device: line, ms, textMs };
+  let none = 0;
+  for (const l of labels) if (l < 0) none++; else counts[l]++;
+  return {
+    labels, shares: counts.map((c) => c / labels.length), backgroundShare: none / labels.length, classes: [...names], seen, device: line, ms, textMs,
+  };
 }

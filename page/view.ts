@@ -18,7 +18,7 @@ export function colourOf(c: number): readonly [number, number, number] {
 
 /**
  * Draw `pixels` (planar [3, S, S], values in [0, 1]) on `canvas`, and when `labels` ([S·S]) is
- * given, blend each class's colour over it with weight `alpha`.
+ * given, blend each class's colour over it with weight `alpha` (background, −1, is left as it is).
  */
 export function drawImage(canvas: HTMLCanvasElement, pixels: Float32Array, S: number, labels: Int32Array | null = null, alpha = 0.55): void {
   const small = document.createElement('canvas');
@@ -29,7 +29,7 @@ export function drawImage(canvas: HTMLCanvasElement, pixels: Float32Array, S: nu
   for (let p = 0; p < S * S; p++) {
     for (let ch = 0; ch < 3; ch++) {
       let v = Math.min(1, Math.max(0, pixels[ch * S * S + p])) * 255;
-      if (labels) v = (1 - alpha) * v + alpha * colourOf(labels[p])[ch];
+      if (labels && labels[p] >= 0) v = (1 - alpha) * v + alpha * colourOf(labels[p])[ch];
       img.data[4 * p + ch] = Math.round(v);
     }
     img.data[4 * p + 3] = 255;
