@@ -17,9 +17,8 @@
  *   for 400 steps). −prompt is exactly as likely a randn draw as prompt, so choosing, per layer, the
  *   sign that opens more tokens on the first training batch keeps the official initial distribution
  *   up to that symmetric choice.
- *   `alignDecoder` (our option for tiny worlds, not the official init): starts ZegCLIP's plain
- *   cross-attention decoder at the frozen-CLIP solution, so that its first logits already rank classes
- *   by the cosine of each patch's dense feature with the class embedding (see the function).
+ *   The aligned, calibrated start of the decode head (our option, not the official init) is in
+ *   decoder-start.ts.
  * Does not: touch the text tower (the segmenter takes text embeddings as input: text-embeddings.ts),
  *   or load an SPT-SEG checkpoint (spt-weights.ts).
  *
@@ -123,109 +122,6 @@ function orient(model: SptSeg, images: Tensor): GateReport[] {
     report.push({ layer: j, openBefore: before, open: flipped ? openShare() : before, flipped });
   });
   return report;
-}
-
-/** Scales of `alignDecoder`: tgt = textScale · t, and every layer's q and k weights = qkScale · I. */
-export interface AlignOptions {
-  textScale?: number;
-  qkScale?: number;
-}
-
-/**
- * Start a plain cross-attention decode head at the frozen-CLIP solution: q_proj keeps only the text
- * half of [t ⊙ g, t] (weight [0 | a·I], so the first queries are a·t), and every layer's q and k
- * projections become b·I with zero bias. Layer 0's logits are then head-mean(q·kᵀ/√d) = a·b²·(t·x)/(H·√d)
- * for each patch x: the frozen-CLIP score up to a scale (the later layers see LayerNorm'd, still
- * text-dominated queries). Everything else keeps the official init. On the shapes world this is what
- * lets a decoder trained on 9 classes keep the 3 unseen ones (docs/world.md); HiLo decoders cannot start
- * there (their readout sees attention outputs, not the tokens) and are refused.
- */
-export function alignDecoder(model: SptSeg, opts: AlignOptions = {}): void {
-  const a = opts.textScale ?? 1, b = opts.qkScale ?? 9;
-  const head = model.decode_head;
-  const E = head.options.embedDim;
-  noGrad(() => {
-    head.q_proj.weight.assign(cat([zeros([E, E]), eye(E).mul(a)], 1)); // [E, 2E]
-    for (const layer of head.decoder_1.layers) {
-      const attn = layer.multihead_attn;
-      if (!attn) throw new Error('alignDecoder: only the plain cross-attention decoder can start aligned (the HiLo readout sees attention outputs, not the tokens)');
-      for (const lin of [attn.q, attn.k]) {
-        lin.weight.assign(eye(E).mul(b)); // [E, E]
-        if (lin.bias) lin.bias.assign(zeros([E]));
-      }
-    }
-  });
-}
-
-/** What `calibrateDecoder` chose: final logits = scale · (their value before) + shift, and the bias channel used. */
-export interface CalibrationReport {
-  scale: number;
-  shift: number;
-  /** The channel of the last layer's q / k given over to the shift. */
-  channel: number;
-  /** The loss at ×1 with no shift (the channel already given over), and at the choice. */
-  lossBefore: number;
-  loss: number;
-}
-
-const SCALES = Array.from({ length: 13 }, (_, i) => 2 ** (i - 10)); // 2^-10 … 2^2
-const SHIFTS = [0, -1, -2, -3, -4, -5, -6, -8, -10, -12];
-
-/**
- * Set the temperature and the threshold of a plain cross-attention decoder's final logits, the same
- * for every class: final = s · final₀ + c. Sigmoid focal loss wants most (class, patch) logits negative,
- * but an aligned start's logits are cosine scores, large and nearly all positive (first focal ~20), and
- * the first updates, all pushing one way, wreck the alignment before the loss is informative.
- *   shift c: the last layer's logits are head-means of q·k/√d, so one q / k channel j of head h(j) with
- *     zero weight rows and biases q_j = c·H·√d, k_j = 1 adds exactly c to every logit. The channel
- *     given over is the one whose key values are smallest on the batch (its scores lose the least).
- *   scale s: the last layer's queries come out of the previous layer's norm3 (q_proj with one layer), so
- *     scaling its weight and bias scales every other channel's q, and the logits, by s (exact while the
- *     last layer's other q biases are 0, as both inits leave them).
- * The class ranking of every patch is what it was, up to channel j. (s, c) is the pair of least
- * `lossOf(final logits)` over s = 2^k (k = −10 … 2) × c ∈ SHIFTS; the logits are computed once.
- */
-export function calibrateDecoder(model: SptSeg, images: Tensor, text: Tensor, lossOf: (logits: Tensor) => number): CalibrationReport {
-  const layers = [...model.decode_head.decoder_1.layers];
-  const attn = layers[layers.length - 1].multihead_attn;
-  if (!attn) throw new Error('calibrateDecoder: only the plain cross-attention decoder can be calibrated (HiLo\'s readout has no bias)');
-  const pre: Linear | LayerNorm = layers.length > 1 ? layers[layers.length - 2].norm3 : model.decode_head.q_proj;
-  const scaled = [pre.weight, pre.bias].filter((q): q is NonNullable<typeof q> => q !== null);
-  const D = attn.dim, H = attn.heads, d = D / H;
-  const wasTraining = model.training;
-  model.eval(); // no dropout: one deterministic forward
-  try {
-    return noGrad(() => {
-      // The channel with the smallest keys on this batch gives up its share of the scores.
-      const { dense } = model.backbone.features(images); // [B, E, gh, gw]
-      const [B, E, gh, gw] = dense.shape;
-      const keys = attn.k.forward(dense.reshape([B, E, gh * gw]).permute([0, 2, 1])); // [B, N, D]
-      const power = keys.square().mean(0).mean(0).data(); // [D]
-      let j = 0;
-      for (let i = 1; i < D; i++) if (power[i] < power[j]) j = i;
-      const unit = eye(D).slice(0, j, j + 1).reshape([D]); // [D], e_j
-      const keep = unit.neg().add(1).reshape([D, 1]); // [D, 1], 1 except at j
-      for (const lin of [attn.q, attn.k]) {
-        lin.weight.assign(lin.weight.mul(keep)); // row j zeroed
-        if (lin.bias) lin.bias.assign(lin.bias.mul(keep.reshape([D])));
-      }
-      if (attn.k.bias) attn.k.bias.assign(attn.k.bias.add(unit)); // k_j = 1
-      const base = model.forward(images, text).maskLogits; // [B, C, gh, gw], shift 0, scale 1
-      const lossBefore = lossOf(base);
-      let best = { scale: 1, shift: 0, loss: lossBefore };
-      for (const scale of SCALES) {
-        for (const shift of SHIFTS) {
-          const loss = lossOf(base.mul(scale).add(shift));
-          if (loss < best.loss) best = { scale, shift, loss };
-        }
-      }
-      for (const q of scaled) q.assign(q.mul(best.scale));
-      if (attn.q.bias) attn.q.bias.assign(attn.q.bias.add(unit.mul(best.shift * H * Math.sqrt(d))));
-      return { ...best, channel: j, lossBefore };
-    });
-  } finally {
-    model.train(wasTraining);
-  }
 }
 
 /** Build the SPT-SEG structure without drawing random weights (for a checkpoint about to be loaded). */

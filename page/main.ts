@@ -45,7 +45,9 @@ const sourceLine = $('source'), deviceOut = $('device'), timeOut = $('time');
 
 let models: PageModels | null = null;
 let current: { pixels: Float32Array; seed: number | null; what: string } | null = null;
-let nextSeed = Math.floor(Math.random() * 1_000_000);
+/** The next scene's seed: `?seed=N` in the page's address (a scene to share or reproduce), else random. */
+const seedParam = Number(new URLSearchParams(location.search).get('seed') ?? NaN);
+let nextSeed = Number.isInteger(seedParam) && seedParam >= 0 ? seedParam : Math.floor(Math.random() * 1_000_000);
 let busy = false;
 /** Runs finished (done or failed): tests wait for it to grow. */
 let runs = 0;

@@ -49,7 +49,7 @@ export const ablateCommand: Command = {
       { name: 'batch', type: 'string', value: '<n>', help: 'scenes per step (default 16)' },
       { name: 'seeds', type: 'string', value: '<n>', help: 'seeds per variant (default 3)' },
       { name: 'test-scenes', type: 'string', value: '<n>', help: 'test scenes per run (default 200, as many for validation)' },
-      { name: 'decoder-init', type: 'string', value: '<official|aligned>', help: 'init of the plain decoder: aligned (default) starts it at the frozen-CLIP scores, calibrated; official: trunc_normal(0.02) (HiLo is always official)' },
+      { name: 'decoder-init', type: 'string', value: '<official|aligned>', help: 'init of the decoder: aligned (default) starts it at the frozen-CLIP scores, calibrated; official: trunc_normal(0.02)' },
       { name: 'variants', type: 'string', value: '<list>', help: 'which rows to run, 1-based, e.g. 1,2 (default all four)' },
       { name: 'out', type: 'string', value: '<dir>', help: 'where the table goes (default runs/ablate)' },
       { name: 'device', type: 'string', value: '<name>', help: 'cpu, wasm, gpu or gpu:<mode>' },
@@ -77,8 +77,7 @@ export const ablateCommand: Command = {
     let done = 0;
     for (const v of variants) {
       for (let seed = 0; seed < seeds; seed++) {
-        const init = v.attention === 'cross' ? decoderInit : 'official';
-        const r = await runWorld(clip, { steps, batch, seed, testScenes: testN, spectral: v.spectral, attention: v.attention, decoderInit: init, outDir: null, label: null, baseline: false });
+        const r = await runWorld(clip, { steps, batch, seed, testScenes: testN, spectral: v.spectral, attention: v.attention, decoderInit, outDir: null, label: null, baseline: false });
         const m = r.rows[0].metrics;
         results.push({ variant: v.name, seed, mIoUSeen: m.mIoUSeen, mIoUUnseen: m.mIoUUnseen, hIoU: m.hIoU, offset: r.rows[0].offset });
         bar.update(++done, { hIoU: 100 * m.hIoU });
@@ -90,7 +89,7 @@ export const ablateCommand: Command = {
       `|---|:---:|---|---:|---:|---:|`,
       ...variants.map((v) => {
         const rs = results.filter((r) => r.variant === v.name);
-        const decoder = v.attention === 'hilo' ? 'spectral guided (HiLo)' : `plain cross-attention${decoderInit === 'aligned' ? ', aligned init' : ''}`;
+        const decoder = `${v.attention === 'hilo' ? 'spectral guided (HiLo)' : 'plain cross-attention'}, ${decoderInit} init`;
         return `| ${v.name} | ${v.spectral ? '✓' : ''} | ${decoder} | `
           + `${meanStd(rs.map((r) => r.mIoUSeen))} | ${meanStd(rs.map((r) => r.mIoUUnseen))} | ${meanStd(rs.map((r) => r.hIoU))} |`;
       }),

@@ -2,8 +2,10 @@
  * `spt-seg world`: the whole method on the zero-shot shapes world, end to end on this machine.
  *
  *   1. load the world CLIP (assets/world-clip.safetensors, made by `spt-seg pretrain`);
- *   2. build SPT-SEG from it (prompts, spectral filter and decoder fresh) and train it on the 9 seen
- *      shapes only, unseen pixels ignored (the official inductive setting), with a progress bar;
+ *   2. build SPT-SEG from it (prompts and spectral filter fresh; the spectral guided decoder started at
+ *      the frozen-CLIP scores and calibrated, model/decoder-start.ts, unless --decoder-init official)
+ *      and train it on the 9 seen shapes only, unseen pixels ignored (the official inductive setting),
+ *      with a progress bar;
  *   3. evaluate on held-out scenes with all 12 classes: SPT-SEG and the frozen-CLIP baseline, the
  *      seen-class offset tuned on validation scenes (never the test scenes) and the paper's 0.1;
  *   4. print `mIoU(S) x.x`, `mIoU(U) x.x`, `hIoU x.x` and write report.html (self-contained), the
@@ -21,7 +23,8 @@ import { worldGrid } from '../../train/world/export.ts';
 import { renderWorldReport } from '../../train/world/report.ts';
 import { runWorld } from '../../train/world/run.ts';
 import { WORLD_DEFAULTS } from '../../train/world/scenes.ts';
-import type { CalibrationReport, GateReport } from '../../model/spt-init.ts';
+import type { CalibrationReport } from '../../model/decoder-start.ts';
+import type { GateReport } from '../../model/spt-init.ts';
 import { argmaxWithOffset } from '../../train/world/segment.ts';
 import { intOption, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -42,8 +45,8 @@ export const worldCommand: Command = {
       { name: 'batch', type: 'string', value: '<n>', help: 'scenes per step (default 16)' },
       { name: 'seed', type: 'string', value: '<n>', help: 'seed of the scenes, the fresh weights and dropout (default 0)' },
       { name: 'test-scenes', type: 'string', value: '<n>', help: 'held-out test scenes (default 300; as many again for validation)' },
-      { name: 'decoder', type: 'string', value: '<hilo|cross>', help: 'cross: ZegCLIP\'s plain decoder (default); hilo: the spectral guided decoder' },
-      { name: 'decoder-init', type: 'string', value: '<official|aligned>', help: 'aligned (cross only; its default): start at the frozen-CLIP scores, calibrated; official: trunc_normal(0.02) (HiLo\'s only init)' },
+      { name: 'decoder', type: 'string', value: '<hilo|cross>', help: 'hilo: the spectral guided decoder (default); cross: ZegCLIP\'s plain decoder' },
+      { name: 'decoder-init', type: 'string', value: '<official|aligned>', help: 'aligned (default): start at the frozen-CLIP scores, calibrated on the first batch; official: trunc_normal(0.02)' },
       { name: 'ignore', type: 'string', value: '<reference|mask>', help: 'label-255 pixels (unseen shapes, background) in the loss: reference = negatives for every class, as the official code; mask = left out (default reference)' },
       { name: 'lr', type: 'string', value: '<x>', help: 'base learning rate (default 1e-4; prompts, backbone and decoder take 10×)' },
       { name: 'out', type: 'string', value: '<dir>', help: 'run folder (default runs/world)' },
@@ -56,11 +59,9 @@ export const worldCommand: Command = {
     const testN = intOption(args, 'test-scenes', 300);
     const out = args.get('out') ?? join('runs', 'world');
     const clipPath = args.get('clip') ?? WORLD_CLIP_ASSET;
-    const attention = args.get('decoder') ?? 'cross';
-    const decoderInit = args.get('decoder-init') ?? (attention === 'cross' ? 'aligned' : 'official');
+    const attention = args.get('decoder') ?? 'hilo', decoderInit = args.get('decoder-init') ?? 'aligned';
     if (attention !== 'hilo' && attention !== 'cross') throw new UsageError(`--decoder must be hilo or cross, got ${attention}`);
     if (decoderInit !== 'official' && decoderInit !== 'aligned') throw new UsageError(`--decoder-init must be official or aligned, got ${decoderInit}`);
-    if (decoderInit === 'aligned' && attention !== 'cross') throw new UsageError('--decoder-init aligned needs --decoder cross (the HiLo readout cannot start at the frozen-CLIP scores)');
     const ignoreMode = args.get('ignore') ?? 'reference';
     if (ignoreMode !== 'reference' && ignoreMode !== 'mask') throw new UsageError(`--ignore must be reference or mask, got ${ignoreMode}`);
     const lr = Number(args.get('lr') ?? 1e-4);
@@ -75,7 +76,7 @@ export const worldCommand: Command = {
     const describeGates = (gates: GateReport[]): string => gates.map((q) => `layer ${q.layer} ${(100 * q.openBefore).toFixed(0)}% open${q.flipped ? ` (prompt sign flipped: ${(100 * q.open).toFixed(0)}%)` : ''}`).join(', ');
     const onStart = ({ gates, calibration: cal }: { gates: GateReport[]; calibration: CalibrationReport | null }): void => {
       if (gates.length) io.err(`decoder gates before training: ${describeGates(gates)}`);
-      if (cal) io.err(`calibrated before training: final logits ×${cal.scale} ${cal.shift < 0 ? '−' : '+'} ${Math.abs(cal.shift)} (q/k channel ${cal.channel}), first-batch loss ${cal.lossBefore.toFixed(2)} → ${cal.loss.toFixed(2)}`);
+      if (cal) io.err(`calibrated before training: final logits ×${cal.scale} ${cal.shift < 0 ? '−' : '+'} ${Math.abs(cal.shift)} (shift channel ${cal.channel}), first-batch loss ${cal.lossBefore.toFixed(2)} → ${cal.loss.toFixed(2)}`);
     };
     const r = await runWorld(clip, { steps, batch, seed, testScenes: testN, spectral: true, attention, decoderInit, ignoreMode, lr, outDir: out, label: 'train', onStart });
     const { rows, sptTest, testScenes, model, trainable, trainSeconds, gates } = r;

@@ -24,8 +24,9 @@ t.test('world: trains on the seen shapes, reports mIoU(S), mIoU(U), hIoU and wri
   t.match(text, /SPT-SEG \(paper offset\) \(offset 0\.1/);
   t.match(text, /frozen CLIP \(offset/);
   t.match(err.join('\n'), /seen classes only/);
-  t.match(err.join('\n'), /cross decoder \(aligned init\)/, 'the default: plain decoder, aligned start');
-  t.match(err.join('\n'), /calibrated before training: final logits ×[\d.e-]+ [−+] \d+ \(q\/k channel \d+\), first-batch loss [\d.]+ → [\d.]+/);
+  t.match(err.join('\n'), /hilo decoder \(aligned init\)/, 'the default: the spectral guided decoder, aligned start');
+  t.match(err.join('\n'), /decoder gates before training: layer 0 100% open, layer 1 100% open/, 'the aligned gates are open');
+  t.match(err.join('\n'), /calibrated before training: final logits ×[\d.e-]+ [−+] \d+ \(shift channel \d+\), first-batch loss [\d.]+ → [\d.]+/);
   for (const f of ['report.html', 'metrics.json', 'weights.safetensors', 'log.jsonl', 'loss.png', 'checkpoint.safetensors']) t.ok(existsSync(join(run, f)), f);
   const html = readFileSync(join(run, 'report.html'), 'utf8');
   t.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 1 + 8 * 3, 'loss curve + 8 triples, all embedded');
@@ -36,16 +37,16 @@ t.test('world: trains on the seen shapes, reports mIoU(S), mIoU(U), hIoU and wri
 
   const bad: string[] = [];
   const badIo = { out: () => {}, err: (l: string) => bad.push(l) };
-  t.not(await main(['world', '--clip', clip, '--decoder', 'hilo', '--decoder-init', 'aligned'], badIo), 0, 'aligned init on the HiLo decoder is refused');
-  t.match(bad.join('\n'), /--decoder-init aligned needs --decoder cross/);
+  t.not(await main(['world', '--clip', clip, '--decoder-init', 'random'], badIo), 0);
+  t.match(bad.join('\n'), /--decoder-init must be official or aligned, got random/);
   t.not(await main(['world', '--clip', clip, '--ignore', 'skip'], badIo), 0);
   t.match(bad.join('\n'), /--ignore must be reference or mask, got skip/);
   t.not(await main(['world', '--clip', clip, '--lr', 'fast'], badIo), 0);
   t.match(bad.join('\n'), /--lr must be a number in \(0, 1\), got fast/);
   const hilo: string[] = [];
-  t.equal(await main(['world', '--clip', clip, '--decoder', 'hilo', '--ignore', 'mask', '--steps', '2', '--batch', '2', '--test-scenes', '2', '--out', join(dir, 'hilo')],
+  t.equal(await main(['world', '--clip', clip, '--decoder-init', 'official', '--ignore', 'mask', '--steps', '2', '--batch', '2', '--test-scenes', '2', '--out', join(dir, 'hilo')],
     { out: () => {}, err: (l: string) => hilo.push(l) }), 0, hilo.join('\n'));
-  t.match(hilo.join('\n'), /hilo decoder \(official init\)/, 'HiLo takes the official init by default');
+  t.match(hilo.join('\n'), /hilo decoder \(official init\)/, 'the official init on request');
   t.match(hilo.join('\n'), /decoder gates before training: layer 0/);
   t.notMatch(hilo.join('\n'), /calibrated/, 'and no calibration');
 

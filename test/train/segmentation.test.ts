@@ -3,7 +3,8 @@
 import t from 'tap';
 import { interpolate, manualSeed, noGrad, normalize, randn, tensor, type Tensor } from '../../engine/index.ts';
 import { CLIP, type CLIPConfig } from '../../model/clip.ts';
-import { alignDecoder, calibrateDecoder, orientGates, resizePositionalEmbedding, sptSegFromClip } from '../../model/spt-init.ts';
+import { alignDecoder, calibrateDecoder, principalDirections } from '../../model/decoder-start.ts';
+import { orientGates, resizePositionalEmbedding, sptSegFromClip } from '../../model/spt-init.ts';
 import { labelMap, pseudoLabel, remapLabels } from '../../train/segmentation.ts';
 
 /** A tiny CLIP config: 32 × 32 images, 8 × 8 patches, 2 vision blocks of this width, joint width 16. */
@@ -113,7 +114,52 @@ t.test('alignDecoder: the first layer\'s logits are the frozen-CLIP cosine score
   const got = layerLogits[0].toArray(); // [2, 5, 4, 4]
   const scale = (2 * 9) / (4 * 2);
   t.ok(got.every((v, i) => Math.abs(v - scale * cos[i]) < 1e-5), 'layer 0 logits = a·b²/(H·√d) · t·x');
-  t.throws(() => alignDecoder(build('hilo')), /only the plain cross-attention decoder/);
+  t.throws(() => alignDecoder(build('hilo')), /the HiLo decoder needs the seen classes' embeddings \(seenText\) and a batch \(images\)/);
+});
+
+t.test('principalDirections: orthonormal, the span of the centred rows, largest spread first', async (t) => {
+  // Rows spread 3 along e0 and 1 along e2 around (1, 1, 1, 1): the directions are ±e0 then ±e2.
+  const x = tensor([[4, 1, 1, 1], [-2, 1, 1, 1], [1, 1, 2, 1], [1, 1, 0, 1]]);
+  const dirs = principalDirections(x, 3);
+  t.equal(dirs.length, 2, 'the centred rows span 2 dimensions: no third direction');
+  const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(Math.abs(v) - Math.abs(b[i])) < 1e-9);
+  t.ok(near([...dirs[0]], [1, 0, 0, 0]) && near([...dirs[1]], [0, 0, 1, 0]), `directions ${dirs.map((d) => [...d].map((v) => v.toFixed(3)))}`);
+  t.equal(principalDirections(x, 1).length, 1, 'at most r');
+});
+
+t.test('alignDecoder (HiLo): the final logits rank the seen classes as the frozen CLIP does; calibrateDecoder fits them', async (t) => {
+  manualSeed(6);
+  const cfg = tinyClip(32);
+  const model = sptSegFromClip(new CLIP(cfg), {
+    encoder: { vision: cfg.vision, numTokens: 2, deepLayers: 1, spectralGrid: [4, 4] },
+    decoder: { embedDim: 16, width: 16, layers: 2, ffn: 32, attention: 'hilo', hilo: { heads: 4, alpha: 0.5 } }, // Hi-Fi 2 heads × 4 = 8 channels
+  });
+  const images = randn([2, 3, 32, 32]);
+  const seenText = normalize(randn([5, 16]), { dim: 1 }); // 5 seen classes: their centred span (4) fits the 8 Hi-Fi channels
+  const aligned = alignDecoder(model, { seenText, images });
+  t.ok(aligned.shiftChannel !== null && aligned.shiftChannel >= 0 && aligned.shiftChannel < 16, `shift channel ${aligned.shiftChannel}`);
+  const { maskLogits, dense } = noGrad(() => model.eval().forward(images, seenText)); // [2, 5, 4, 4]
+  const clipScores = noGrad(() => seenText.matmul(dense.reshape([2, 16, 16]))).toArray(); // [2, 5, 16] t·x
+  const got = maskLogits.toArray();
+  let same = 0;
+  for (let b = 0; b < 2; b++) {
+    for (let p = 0; p < 16; p++) {
+      const best = (v: number[]) => [0, 1, 2, 3, 4].reduce((m, c) => (v[(b * 5 + c) * 16 + p] > v[(b * 5 + m) * 16 + p] ? c : m), 0);
+      if (best(got) === best(clipScores)) same++;
+    }
+  }
+  t.ok(same / 32 >= 0.6, `(chance: 20%) the aligned HiLo picks the frozen-CLIP class on ${same} of 32 tokens`);
+  // Calibration is exact up to the readout's near-constant channel: the least loss is at ×4 − 3.
+  let target: number[] | null = null;
+  const report = calibrateDecoder(model.train(), images, seenText, (logits) => {
+    const a = logits.toArray();
+    target ??= a.map((v) => 4 * v - 3);
+    return a.reduce((acc, v, i) => acc + (v - target![i]) ** 2, 0);
+  }, aligned);
+  t.same([report.scale, report.shift, report.channel], [4, -3, aligned.shiftChannel], 'HiLo: ×4 − 3 on the aligned shift channel');
+  const after = noGrad(() => model.eval().forward(images, seenText).maskLogits).toArray();
+  t.ok(after.every((v, i) => Math.abs(v - target![i]) < 0.05 * (1 + Math.abs(v))), 'the final logits are 4 · before − 3 (within the readout\'s 1% spread)');
+  t.throws(() => calibrateDecoder(model, images, seenText, () => 0), /a HiLo decoder must be aligned first/);
 });
 
 t.test('calibrateDecoder: final logits become s · before + c for the (s, c) of least loss', async (t) => {

@@ -20,7 +20,7 @@ t.test('the committed world SPT-SEG segments unseen shapes on fresh scenes', asy
   const recorded = JSON.parse(readFileSync('assets/world-sptseg.json', 'utf8')) as { rows: { name: string; offset: number }[] };
   const offset = recorded.rows[0].offset;
   const text = worldClassText(clip, WORLD_CLASS_NAMES); // [12, E]
-  const scenes = worldScenes(9001, 0, 100, WORLD_DEFAULTS); // a seed no run of `spt-seg world` draws (they use 3·seed + 1…3)
+  const scenes = worldScenes(9001, 0, 300, WORLD_DEFAULTS); // a seed no run of `spt-seg world` draws (they use 3·seed + 1…3)
   const scored = scoreScenes(scenes, WORLD_CLASS_NAMES.length, 25, (im) => sptProbabilities(model.eval(), im, text));
   const m = metricsAt(scored, DEFAULT_SPLIT.seen, DEFAULT_SPLIT.unseen, offset);
   const pct = (v: number) => (100 * v).toFixed(1);

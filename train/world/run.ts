@@ -1,6 +1,7 @@
 /**
  * One SPT-SEG run on the zero-shot shapes world, as `spt-seg world` and `spt-seg ablate` make it:
- * build SPT-SEG from the world CLIP, train on the seen classes only (inductive), score SPT-SEG and the
+ * build SPT-SEG from the world CLIP, start its decoder aligned and calibrated on the first batch (or at
+ * the official init), train on the seen classes only (inductive), score SPT-SEG and the
  * frozen-CLIP baselines (output tokens and value path) on validation scenes (to tune the seen-class offset) and on test scenes.
  * Variants for the paper's ablations: spectral prompts on / off, HiLo (spectral guided) or plain
  * cross-attention decoder. Does not: print or write the report (cli/commands/world.ts, ablate.ts).
@@ -8,7 +9,8 @@
 import { tensor, type Tensor } from '../../engine/index.ts';
 import type { CLIP } from '../../model/clip.ts';
 import type { SptSeg } from '../../model/segmenter.ts';
-import { alignDecoder, calibrateDecoder, orientGates, sptSegFromClip, type CalibrationReport, type GateReport } from '../../model/spt-init.ts';
+import { alignDecoder, calibrateDecoder, type AlignedDecoder, type CalibrationReport } from '../../model/decoder-start.ts';
+import { orientGates, sptSegFromClip, type GateReport } from '../../model/spt-init.ts';
 import { sptLoss, type IgnoreMode } from '../losses/spt-loss.ts';
 import { runTraining } from '../loop.ts';
 import { Progress } from '../progress.ts';
@@ -30,9 +32,9 @@ export interface WorldRunOptions {
   spectral: boolean;
   /** 'hilo' = the spectral guided decoder; 'cross' = the plain (ZegCLIP) decoder. */
   attention: 'hilo' | 'cross';
-  /** 'official' (trunc_normal 0.02) or 'aligned' (cross decoder only: starts at the frozen-CLIP scores, alignDecoder). */
+  /** 'official' (trunc_normal 0.02) or 'aligned' (starts at the frozen-CLIP scores: alignDecoder, model/decoder-start.ts). */
   decoderInit?: 'official' | 'aligned';
-  /** Set the temperature of the final logits on the first batch before training (calibrateDecoder; default: with the aligned init). */
+  /** With the aligned init: fit the final logits' temperature and threshold on the first batch (calibrateDecoder; default true). */
   calibrate?: boolean;
   /** How unseen-class and background pixels (label 255) enter the loss: 'reference' (the official code) or 'mask' (left out). */
   ignoreMode?: IgnoreMode;
@@ -77,9 +79,10 @@ export async function runWorld(clip: CLIP, o: WorldRunOptions): Promise<WorldRun
     encoder: { vision: v, numTokens: 4, deepLayers: v.layers - 1, spectralGrid: o.spectral ? [g, g] : null },
     decoder: { embedDim: E, width: E, layers: 2, ffn: 4 * E, attention: o.attention },
   });
-  if (o.decoderInit === 'aligned') alignDecoder(model);
   const stream = new WorldSegStream(o.seed * 3 + 1, o.batch, world);
   const firstBatch = new WorldSegStream(stream.seed, o.batch, world).next(); // the batch training starts with
+  const seenText = text.indexSelect(0, tensor([...seen], [seen.length], { dtype: 'int32', like: text })); // [S, E]
+  const aligned: AlignedDecoder | null = o.decoderInit === 'aligned' ? alignDecoder(model, { seenText, images: firstBatch.images }) : null;
   const gates = orientGates(model, firstBatch.images);
   const task = segmentationTask(model, stream, {
     setting: 'inductive', text, seenIds: seen, unseenIds: unseen, steps: o.steps, lr: o.lr ?? 1e-4, lrMult: 10, weightDecay: 0.01,
@@ -87,13 +90,12 @@ export async function runWorld(clip: CLIP, o: WorldRunOptions): Promise<WorldRun
     loss: { focal: 100, ssim: 1, dice: 0, ignoreMode: o.ignoreMode ?? 'reference' }, trainSpectral: true, seed: o.seed,
   });
   let calibration: CalibrationReport | null = null;
-  if (o.calibrate ?? o.decoderInit === 'aligned') {
+  if (aligned && (o.calibrate ?? true)) {
     // The training loss of the first batch, as the task computes it: seen classes only, unseen pixels 255.
-    const seenText = text.indexSelect(0, tensor([...seen], [seen.length], { dtype: 'int32', like: text })); // [S, E]
     const labels = remapLabels(firstBatch.labels, labelMap(text.shape[0], seen, 'inductive')); // [B, H, W]
     calibration = calibrateDecoder(model, firstBatch.images, seenText, (logits) => sptLoss(logits, labels, {
       focalWeight: 100, ssimWeight: 1, ignoreMode: o.ignoreMode ?? 'reference',
-    }).total.item());
+    }).total.item(), aligned);
   }
   o.onStart?.({ gates, calibration });
   const trainable = task.optimizer.allParams().reduce((n, p) => n + p.size, 0);
