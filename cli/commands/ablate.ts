@@ -6,7 +6,8 @@
  *   + spectral guided decoder  the HiLo decoder (high-frequency windows, low-frequency pooled cells)
  *   SPT-SEG (both)             spectral prompts and the HiLo decoder
  *
- * Each variant trains from the same world CLIP with `--seeds` seeds (3); the table gives mean ± std of
+ * Each variant trains from the same world CLIP with `--seeds` seeds (3), its decoder started as
+ * `--decoder-init` says (aligned + calibrated by default, or official); the table gives mean ± std of
  * mIoU(S), mIoU(U) and hIoU on held-out test scenes (offset tuned per run on validation scenes), printed
  * as Markdown and written to <out>/ablation.md and <out>/ablation.json.
  */
