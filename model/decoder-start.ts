@@ -148,12 +148,17 @@ function alignHiLo(model: SptSeg, opts: AlignOptions): AlignedDecoder {
     }
     // The module before the last layer leaves query channel k at 0 (calibrateDecoder sets its value).
     const pre = beforeLastLayer(model);
-    const keep = tensor(Float32Array.from({ length: E }, (_, i) => (i === k ? 0 : 1)), [E]);
+    const keep = oneHot(E, k).neg().add(1); // [E], 1 except at k
     if (pre instanceof LayerNorm) pre.weight!.assign(pre.weight!.mul(keep));
     else pre.weight.assign(pre.weight.mul(keep.reshape([E, 1])));
     pre.bias!.assign(pre.bias!.mul(keep));
   });
   return { shiftChannel: k };
+}
+
+/** The one-hot vector e_j of length n. */
+function oneHot(n: number, j: number): Tensor {
+  return tensor(Float32Array.from({ length: n }, (_, i) => (i === j ? 1 : 0)), [n]);
 }
 
 /** The module whose output is the last decoder layer's queries: the previous layer's norm3, or q_proj. */
@@ -178,36 +183,40 @@ const SHIFTS = [0, -1, -2, -3, -4, -5, -6, -8, -10, -12];
 
 /**
  * Fit final logits = s · logits + c on one batch (see the file header): `lossOf(final logits)` is
- * least over s ∈ SCALES × c ∈ SHIFTS. Logits are linear in the last layer's queries, so two forwards
- * give every candidate: F₁ (s = 1, c = 0) and F₂ (one unit of the shift channel); candidate =
+ * least over s ∈ SCALES × c ∈ SHIFTS. Logits are linear in the last layer's queries, so the backbone
+ * runs once and two decoder forwards give every candidate: F₁ (s = 1, c = 0) and F₂ (one unit of the shift channel); candidate =
  * s·F₁ + (c / mean F₂)·F₂. A HiLo decoder must have been aligned (`aligned.shiftChannel`).
  */
 export function calibrateDecoder(model: SptSeg, images: Tensor, text: Tensor, lossOf: (logits: Tensor) => number, aligned?: AlignedDecoder): CalibrationReport {
   const layers = [...model.decode_head.decoder_1.layers];
   const last = layers[layers.length - 1];
   const pre = beforeLastLayer(model);
-  const E = model.decode_head.options.embedDim;
   const wasTraining = model.training;
   model.eval(); // no dropout: deterministic forwards
   try {
     return noGrad(() => {
-      const unit = (j: number) => tensor(Float32Array.from({ length: E }, (_, i) => (i === j ? 1 : 0)), [E]);
+      const { dense, global } = model.backbone.features(images); // [B, E, gh, gw], [B, E]
+      const finalLogits = (): Tensor => {
+        const { layerLogits } = model.decode_head.forward(dense, global, text);
+        return layerLogits[layerLogits.length - 1]; // [B, C, gh, gw]
+      };
       let slot: { param: Tensor; channel: number };
       if (last.multihead_attn) {
-        slot = crossShiftChannel(model, images);
+        slot = crossShiftChannel(model, dense);
       } else {
         const k = aligned?.shiftChannel;
         if (k === null || k === undefined) throw new Error('calibrateDecoder: a HiLo decoder must be aligned first (alignDecoder gives its readout the constant channel the shift needs)');
         slot = { param: pre.bias!, channel: k };
       }
       const w0 = pre.weight!.mul(1), b0 = pre.bias!.mul(1);
-      const setShift = (value: number) => slot.param.assign(slot.param.mul(unit(slot.channel).neg().add(1)).add(unit(slot.channel).mul(value)));
+      const unit = oneHot(slot.param.shape[0], slot.channel);
+      const setShift = (value: number) => slot.param.assign(slot.param.mul(unit.neg().add(1)).add(unit.mul(value)));
       setShift(0);
-      const F1 = model.forward(images, text).maskLogits; // [B, C, gh, gw]
+      const F1 = finalLogits(); // [B, C, gh, gw]
       pre.weight!.assign(zeros(w0.shape));
       pre.bias!.assign(zeros(b0.shape));
       setShift(1);
-      const F2 = model.forward(images, text).maskLogits; // [B, C, gh, gw], one unit of shift
+      const F2 = finalLogits(); // [B, C, gh, gw], one unit of shift
       const perUnit = F2.mean(0).mean(0).mean(0).mean(0).item();
       const lossBefore = lossOf(F1);
       let best = { scale: 1, shift: 0, loss: lossBefore };
@@ -227,21 +236,20 @@ export function calibrateDecoder(model: SptSeg, images: Tensor, text: Tensor, lo
   }
 }
 
-/** Cross: give the last layer's q / k channel j with the smallest keys on the batch over to the shift. */
-function crossShiftChannel(model: SptSeg, images: Tensor): { param: Tensor; channel: number } {
+/** Cross: give the last layer's q / k channel j with the smallest keys on the batch (dense [B, E, gh, gw]) over to the shift. */
+function crossShiftChannel(model: SptSeg, dense: Tensor): { param: Tensor; channel: number } {
   const layers = [...model.decode_head.decoder_1.layers];
   const attn = layers[layers.length - 1].multihead_attn!;
   const D = attn.dim;
-  const { dense } = model.backbone.features(images); // [B, E, gh, gw]
   const [B, E, gh, gw] = dense.shape;
   const power = attn.k.forward(dense.reshape([B, E, gh * gw]).permute([0, 2, 1])).square().mean(0).mean(0).data(); // [D]
   let j = 0;
   for (let i = 1; i < D; i++) if (power[i] < power[j]) j = i;
-  const keep = tensor(Float32Array.from({ length: D }, (_, i) => (i === j ? 0 : 1)), [D]);
+  const unit = oneHot(D, j), keep = unit.neg().add(1); // [D], [D]
   for (const lin of [attn.q, attn.k]) {
     lin.weight.assign(lin.weight.mul(keep.reshape([D, 1]))); // row j zeroed
     lin.bias!.assign(lin.bias!.mul(keep));
   }
-  attn.k.bias!.assign(attn.k.bias!.add(keep.neg().add(1))); // k_j = 1
+  attn.k.bias!.assign(attn.k.bias!.add(unit)); // k_j = 1
   return { param: attn.q.bias!, channel: j };
 }

@@ -24,8 +24,8 @@
  *
  * Glossary: D vision width, g CLIP's grid side, gh x gw the model's stored grid.
  */
-import { cat, eye, interpolate, noGrad, truncNormal, zeros, type Tensor } from '../engine/index.ts';
-import { LayerNorm, Linear, skipInit } from '../engine/nn/index.ts';
+import { cat, interpolate, noGrad, truncNormal, zeros, type Tensor } from '../engine/index.ts';
+import { Linear, skipInit } from '../engine/nn/index.ts';
 import type { CLIP } from './clip.ts';
 import { SptSeg, type SptSegConfig } from './segmenter.ts';
 

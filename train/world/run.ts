@@ -84,17 +84,18 @@ export async function runWorld(clip: CLIP, o: WorldRunOptions): Promise<WorldRun
   const seenText = text.indexSelect(0, tensor([...seen], [seen.length], { dtype: 'int32', like: text })); // [S, E]
   const aligned: AlignedDecoder | null = o.decoderInit === 'aligned' ? alignDecoder(model, { seenText, images: firstBatch.images }) : null;
   const gates = orientGates(model, firstBatch.images);
+  const loss = { focal: 100, ssim: 1, dice: 0, ignoreMode: o.ignoreMode ?? 'reference' } as const; // focal × 100 + (1 − SSIM)
   const task = segmentationTask(model, stream, {
     setting: 'inductive', text, seenIds: seen, unseenIds: unseen, steps: o.steps, lr: o.lr ?? 1e-4, lrMult: 10, weightDecay: 0.01,
     warmupIters: Math.min(50, Math.floor(o.steps / 10)), power: 0.9, minLr: 1e-6,
-    loss: { focal: 100, ssim: 1, dice: 0, ignoreMode: o.ignoreMode ?? 'reference' }, trainSpectral: true, seed: o.seed,
+    loss, trainSpectral: true, seed: o.seed,
   });
   let calibration: CalibrationReport | null = null;
   if (aligned && (o.calibrate ?? true)) {
     // The training loss of the first batch, as the task computes it: seen classes only, unseen pixels 255.
     const labels = remapLabels(firstBatch.labels, labelMap(text.shape[0], seen, 'inductive')); // [B, H, W]
     calibration = calibrateDecoder(model, firstBatch.images, seenText, (logits) => sptLoss(logits, labels, {
-      focalWeight: 100, ssimWeight: 1, ignoreMode: o.ignoreMode ?? 'reference',
+      focalWeight: loss.focal, ssimWeight: loss.ssim, diceWeight: loss.dice, ignoreMode: loss.ignoreMode,
     }).total.item(), aligned);
   }
   o.onStart?.({ gates, calibration });
