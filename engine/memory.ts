@@ -1,11 +1,13 @@
 /**
  * Explicit memory for devices that do not collect garbage (tfjs's `tidy` / `dispose`).
  *
- * On the CPU backends a tensor's numbers are a typed array and the garbage collector frees them.
- * On the gpu.js backend they are a GL texture or a WebGPU buffer, which JavaScript's collector never
- * frees: every intermediate of every step stays on the device until disposed. `tidy` frees them in
- * bulk, `dispose` one at a time. Both go through the Backend interface (`Backend.tidy`,
- * `Backend.dispose`), so they cost nothing and change nothing on backends without device memory.
+ * On the gpu.js backend a tensor's numbers are a GL texture or a WebGPU buffer, which JavaScript's
+ * collector never frees: every intermediate of every step stays on the device until disposed.
+ * `tidy` frees them in bulk, `dispose` one at a time. On the CPU backends the numbers are typed
+ * arrays: outside any scope the garbage collector frees them, as usual; a storage made inside a
+ * `tidy` scope is released when the scope ends and its array handed to a later op of the same size
+ * (kernels/cpu/pool.ts: a training step then reuses last step's arrays instead of making thousands
+ * of new ones). Both go through the Backend interface (`Backend.tidy`, `Backend.dispose`).
  *
  * `tidy(fn, keep)` runs `fn` and frees every storage created inside it, except
  *   - the storages of the tensors `fn` returns (a Tensor, or arrays / plain objects of them);
@@ -37,7 +39,11 @@
  *     on exit.
  *   - A tensor created outside the scope that shares a storage a `keep` tensor let go of is freed
  *     with it (e.g. the state-dict tensor a parameter was loaded from: `assign` shares storage).
+ *     On the CPU only storages made inside some scope are ever freed, so a loaded checkpoint's
+ *     tensors stay valid there.
  *   - Nested scopes hand what they keep to the enclosing scope.
+ *   - A tensor used after its scope freed it throws, on every backend ("used after the tidy scope
+ *     that made it ended"): never a silent read of numbers that now belong to another tensor.
  *
  * Watching for leaks (like tf.memory()): `memory()` gives the live storages and bytes of a backend.
  * gpu.js counts every storage not yet disposed. On the CPU backends "live" means not yet garbage
@@ -58,9 +64,9 @@ export type TensorContainer =
 export type KeepList = readonly Tensor[] | (() => readonly Tensor[]);
 
 /**
- * Run `fn`; on backends with scoped disposal (gpu.js), free every storage created inside it except
- * those of the returned tensors and of `keep` (with their grads), and the storages `keep` tensors
- * held on entry but replaced inside `fn`. Elsewhere, just run `fn`.
+ * Run `fn`; free every storage created inside it except those of the returned tensors and of
+ * `keep` (with their grads), and the storages `keep` tensors held on entry but replaced inside `fn`
+ * (gpu.js deletes them; the CPU backends recycle their arrays). On a backend without scopes, just run `fn`.
  *
  *     const y = tidy(() => x.mul(2).exp().sum());   // the product and the exp are freed; y is not
  */
@@ -87,10 +93,11 @@ export function tidy<T>(fn: () => T, keep: KeepList = []): T {
 /**
  * Free the device memory of a tensor (and of tensors in arrays / plain objects) now. The tensor is
  * unusable afterwards; so is any tensor sharing its storage (`reshape`, `detach`). Its `.grad` is
- * left alone. A no-op on the CPU backends.
+ * left alone. On the CPU backends it recycles a storage made inside a tidy scope and does nothing
+ * to any other (the garbage collector's).
  *
  * @example
- * dispose([a, b]);   // frees their device memory now (a no-op on the CPU backends)
+ * dispose([a, b]);   // frees their device memory now (on the CPU: recycles them if a tidy scope made them)
  */
 export function dispose(x: TensorContainer): void {
   for (const t of tensorsIn(x)) t.storage.backend.dispose(t.storage);

@@ -16,7 +16,8 @@
  * Does not: normalize (the caller passes `scale`), other axes, or complex input to rfft2.
  */
 import FFT from 'fft.js';
-import { allocArray, type DType, type TypedArray } from '../backend.ts';
+import { type DType, type TypedArray } from '../backend.ts';
+import { allocArray } from './pool.ts';
 
 interface Plan {
   n: number;

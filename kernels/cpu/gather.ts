@@ -3,7 +3,8 @@
  * strides over [outer, m, inner] (stride 0 broadcasts one index row, as index_select does).
  * Out-of-range indices throw here, with the offending value, rather than read garbage.
  */
-import { allocArray, type DType, type TypedArray } from '../backend.ts';
+import { type DType, type TypedArray } from '../backend.ts';
+import { allocArray } from './pool.ts';
 
 function checkIndex(v: number, n: number): void {
   if (v < 0 || v >= n || !Number.isInteger(v)) {

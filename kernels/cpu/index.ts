@@ -3,7 +3,7 @@
  * folder. Slow and obviously correct; every faster backend is tested against it.
  */
 import {
-  allocArray, denseStrides, sizeOf,
+  denseStrides, sizeOf,
   type Backend, type BinaryOp, type DType, type MatmulArgs, type MemoryInfo, type ReduceOp,
   type Storage, type StridedView, type TypedArray, type UnaryOp,
 } from '../backend.ts';
@@ -13,6 +13,7 @@ import { irfft2, rfft2 } from './fft.ts';
 import { gather, scatterAdd } from './gather.ts';
 import { matmul } from './matmul.ts';
 import { reduce } from './reduce.ts';
+import { allocArray, disposeStorage, tidy, track } from './pool.ts';
 import { CpuStorage, dataOf } from './storage.ts';
 import { unary } from './unary.ts';
 
@@ -30,6 +31,7 @@ export class CpuBackend implements Backend {
   /** Wrap an array this backend owns from now on. */
   wrap(data: TypedArray, dtype: DType): CpuStorage {
     const s = new CpuStorage(this, data, dtype);
+    track(s); // inside a tidy scope, the scope owns it (pool.ts)
     if (this.live !== null) {
       this.live.info.storages++;
       this.live.info.bytes += data.byteLength;
@@ -67,7 +69,9 @@ export class CpuBackend implements Backend {
   /** Take `data` as a storage of its own dtype, without copying it. */
   adopt(data: TypedArray): Storage {
     const dtype: DType = data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : 'int32';
-    return this.wrap(data, dtype);
+    const s = this.wrap(data, dtype);
+    s.recyclable = false; // the caller's array: never handed to another tensor
+    return s;
   }
 
   full(size: number, value: number, dtype: DType): Storage {
@@ -80,8 +84,14 @@ export class CpuBackend implements Backend {
     return dataOf(s).slice();
   }
 
-  dispose(_s: Storage): void {
-    // Garbage-collected.
+  /** Storages made inside a tidy scope are recycled (pool.ts); any other is the garbage collector's. */
+  dispose(s: Storage): void {
+    if (s instanceof CpuStorage) disposeStorage(s);
+  }
+
+  /** Scoped disposal (the Backend hook behind engine/memory.ts): pool.ts's `tidy`. */
+  tidy<T>(fn: () => T, keep: (result: T) => Iterable<Storage>): T {
+    return tidy(fn, keep);
   }
 
   cast(s: Storage, dtype: DType): Storage {

@@ -4,7 +4,8 @@
  * transposed, as in every `linear`. Accumulates in JS doubles.
  * This is the oracle that the WebAssembly and GPU matmuls are tested against.
  */
-import { allocArray, type DType, type MatmulArgs, type TypedArray } from '../backend.ts';
+import { type DType, type MatmulArgs, type TypedArray } from '../backend.ts';
+import { allocArray } from './pool.ts';
 
 export function matmul(a: TypedArray, b: TypedArray, args: MatmulArgs, dtype: DType): TypedArray {
   const { batch, m, k, n, aBatchStride, bBatchStride, transA, transB } = args;

@@ -3,7 +3,8 @@
  * Sums accumulate in a JS double (more accurate than float32 accumulation on any device).
  * max / argmax propagate NaN like torch (the first NaN wins).
  */
-import { allocArray, type DType, type ReduceOp, type TypedArray } from '../backend.ts';
+import { type DType, type ReduceOp, type TypedArray } from '../backend.ts';
+import { allocArray } from './pool.ts';
 
 export function reduce(op: ReduceOp, x: TypedArray, outer: number, inner: number, dtype: DType): TypedArray {
   const out = allocArray(op === 'argmax' ? 'int32' : dtype, outer);

@@ -3,7 +3,8 @@
  * `erf` uses the Abramowitz-Stegun 7.1.26-style rational approximation refined to double
  * precision (see `erf` below); everything else is `Math`.
  */
-import { allocArray, type UnaryOp, type TypedArray } from '../backend.ts';
+import { type UnaryOp, type TypedArray } from '../backend.ts';
+import { allocArray } from './pool.ts';
 
 /**
  * erf(x) to about 1e-15 relative: a Taylor series near 0 and the continued-fraction-free

@@ -1,6 +1,6 @@
 /**
  * The host side of the SIMD binary kernels: recognise a broadcast the wasm code handles, copy the
- * operands into the shared memory, run `bin_<op>`, copy the result out.
+ * operands into the kernels' unshared memory (`WasmKernels.local`), run `bin_<op>`, copy the result out.
  *
  * Handled (float32, after dropping size-1 axes), `x` dense with the output's shape and `y` either
  *   dense too                       x + y
@@ -12,7 +12,7 @@
  */
 import { sizeOf, type BinaryOp } from '../backend.ts';
 import { SIMD_BINARY, binaryName, type SimdBinaryOp } from './elementwise.ts';
-import type { WasmKernels } from './module.ts';
+import { copyOut, type WasmKernels } from './module.ts';
 
 /** rows × len, with y read as y[j] (splat = false) or y[r] (splat = true); count = y's elements. */
 interface Layout { rows: number; len: number; splat: boolean; count: number }
@@ -64,11 +64,11 @@ export function binaryF32(
   if (layout === null) return null;
   if (op === 'add' || op === 'mul' || op === 'maximum' || op === 'minimum') swapped = false; // commutative
 
-  const xPtr = kernels.reserve(4 * (2 * n + layout.count + 8));
+  const xPtr = kernels.local.reserve(4 * (2 * n + layout.count + 8));
   const yPtr = xPtr + 4 * n, outPtr = yPtr + 4 * layout.count;
-  const mem = new Float32Array(kernels.memory.buffer);
+  const mem = new Float32Array(kernels.local.memory.buffer);
   mem.set(x.subarray(0, n), xPtr / 4);
   mem.set(y.subarray(0, layout.count), yPtr / 4);
-  kernels.exports[binaryName(op, swapped)](xPtr, yPtr, outPtr, layout.rows, layout.len, layout.splat ? 1 : 0);
-  return mem.slice(outPtr / 4, outPtr / 4 + n);
+  kernels.local.exports[binaryName(op, swapped)](xPtr, yPtr, outPtr, layout.rows, layout.len, layout.splat ? 1 : 0);
+  return copyOut(mem, outPtr / 4, n);
 }

@@ -9,8 +9,10 @@
  *   unary    exp, sigmoid                                     (unary.ts)
  *   reduce   sum over the last axis                           (reduce.ts)
  * Storages are the reference's `CpuStorage` (plain typed arrays), so the two backends mix freely
- * and every inherited kernel reads them as usual; the wasm kernels copy in and out of the shared
- * wasm memory, which is O(n) against the O(n³) or transcendental work they save.
+ * and every inherited kernel reads them as usual; the wasm kernels copy in and out of the wasm
+ * memory (the matmul: the shared one its workers see; the elementwise kernels: an unshared one,
+ * where the copies are plain memcpys), which is O(n) against the O(n³) or transcendental work they
+ * save. Inside a `tidy` scope the arrays they copy out into are recycled ones (kernels/cpu/pool.ts).
  *
  * Use: `const wasm = createWasmBackend(); if (wasm) setBackend(wasm);` (null where the engine
  * lacks WebAssembly SIMD or SharedArrayBuffer; `wasmUnavailableReason()` says which).

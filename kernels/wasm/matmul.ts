@@ -13,7 +13,7 @@
  */
 import type { MatmulArgs } from '../backend.ts';
 import { Job } from './gemm.ts';
-import { JOB_BYTES, type WasmKernels } from './module.ts';
+import { copyOut, JOB_BYTES, type WasmKernels } from './module.ts';
 import { packName } from './pack.ts';
 
 /** Something that runs `gemm_run(job)` on several threads at once and returns when all are done. */
@@ -122,5 +122,5 @@ export function matmulF32(
       mem.copyWithin(c0 + (bi * m + i) * n, from, from + n);
     }
   }
-  return mem.slice(c0, c0 + batch * m * n);
+  return copyOut(mem, c0, batch * m * n);
 }

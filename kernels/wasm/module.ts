@@ -17,6 +17,7 @@ import { Module, f32x4, get, v128 } from './assembler.ts';
 import { addElementwise } from './elementwise.ts';
 import { addGemm, type GemmShape } from './gemm.ts';
 import { addPacking } from './pack.ts';
+import { allocArrayUninitialised } from '../cpu/pool.ts';
 
 export const CONTROL_BYTES = 0;
 export const JOB_BYTES = 64;
@@ -31,6 +32,20 @@ export interface WasmKernels {
   readonly exports: KernelExports;
   readonly shape: GemmShape;
   /** Grow the memory so that the heap holds at least `bytes`; returns the heap's first byte. */
+  reserve(bytes: number): number;
+  /**
+   * The elementwise kernels again, over a memory of their own that is NOT shared: they run on the
+   * calling thread only, and V8 copies into and out of an unshared buffer with a plain memcpy, where
+   * a SharedArrayBuffer takes a relaxed-atomic copy (measured 2.5-3× slower for 590K floats, both
+   * directions). The matmul keeps the shared memory its workers need.
+   */
+  readonly local: LocalKernels;
+}
+
+/** Single-threaded kernels over an unshared memory: the same exports and `reserve` contract. */
+export interface LocalKernels {
+  readonly memory: WebAssembly.Memory;
+  readonly exports: KernelExports;
   reserve(bytes: number): number;
 }
 
@@ -86,24 +101,38 @@ export function defaultShape(): GemmShape {
   return { mr: 4, nv: 2, fma: hasRelaxedSimd() };
 }
 
-/** Instantiate compiled kernels over a fresh shared memory. */
-export function instantiate(module: WebAssembly.Module, shape: GemmShape): WasmKernels {
-  const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const exports = instance.exports as unknown as KernelExports;
-  return {
-    module, memory, exports, shape,
-    reserve(bytes: number): number {
-      const need = HEAP_BYTES + bytes;
-      if (need > MAX_PAGES * PAGE) throw new RangeError(`wasm kernels: ${need} bytes do not fit in 2 GiB`);
-      const have = memory.buffer.byteLength;
-      if (need > have) memory.grow(Math.ceil((need - have) / PAGE));
-      return HEAP_BYTES;
-    },
+/** `reserve` for a memory: grow it so that the heap holds `bytes`; the heap starts at HEAP_BYTES. */
+function reserveIn(memory: WebAssembly.Memory): (bytes: number) => number {
+  return (bytes: number): number => {
+    const need = HEAP_BYTES + bytes;
+    if (need > MAX_PAGES * PAGE) throw new RangeError(`wasm kernels: ${need} bytes do not fit in 2 GiB`);
+    const have = memory.buffer.byteLength;
+    if (need > have) memory.grow(Math.ceil((need - have) / PAGE));
+    return HEAP_BYTES;
   };
 }
 
-let compiled: { module: WebAssembly.Module; shape: GemmShape } | null = null;
+/** The elementwise kernels alone, for an unshared memory (see `WasmKernels.local`). */
+export function compileLocalKernels(): WebAssembly.Module {
+  const mod = new Module({ initial: 1, maximum: MAX_PAGES, shared: false });
+  addElementwise(mod);
+  return new WebAssembly.Module(mod.bytes());
+}
+
+/** Instantiate compiled kernels over a fresh shared memory, and the local kernels over an unshared one. */
+export function instantiate(module: WebAssembly.Module, shape: GemmShape, localModule: WebAssembly.Module = compileLocalKernels()): WasmKernels {
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const exports = instance.exports as unknown as KernelExports;
+  const localMemory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES });
+  const local = new WebAssembly.Instance(localModule, { env: { memory: localMemory } });
+  return {
+    module, memory, exports, shape, reserve: reserveIn(memory),
+    local: { memory: localMemory, exports: local.exports as unknown as KernelExports, reserve: reserveIn(localMemory) },
+  };
+}
+
+let compiled: { module: WebAssembly.Module; shape: GemmShape; local: WebAssembly.Module } | null = null;
 
 /**
  * Kernels over a new shared memory. The module is assembled and compiled once per process
@@ -112,7 +141,18 @@ let compiled: { module: WebAssembly.Module; shape: GemmShape } | null = null;
 export function createKernels(): WasmKernels {
   if (compiled === null) {
     const shape = defaultShape();
-    compiled = { module: compileKernels(shape), shape };
+    compiled = { module: compileKernels(shape), shape, local: compileLocalKernels() };
   }
-  return instantiate(compiled.module, compiled.shape);
+  return instantiate(compiled.module, compiled.shape, compiled.local);
+}
+
+/**
+ * Copy n floats from the wasm memory (view `mem`, float index `start`) into a typed array of their own:
+ * the result of every kernel call. The array comes from the CPU backends' free list when one of that
+ * length is waiting (kernels/cpu/pool.ts), which is cheaper than a fresh one (no calloc, no page faults).
+ */
+export function copyOut(mem: Float32Array, start: number, n: number): Float32Array {
+  const out = allocArrayUninitialised('float32', n) as Float32Array;
+  out.set(mem.subarray(start, start + n));
+  return out;
 }

@@ -4,14 +4,14 @@
  * `max` and `argmax` (with their NaN rules) stay with the reference kernel: this returns null.
  */
 import type { ReduceOp } from '../backend.ts';
-import type { WasmKernels } from './module.ts';
+import { copyOut, type WasmKernels } from './module.ts';
 
 export function reduceF32(kernels: WasmKernels, op: ReduceOp, x: Float32Array, outer: number, inner: number): Float32Array | null {
   if (op !== 'sum') return null;
-  const xPtr = kernels.reserve(4 * (outer * inner + outer));
+  const xPtr = kernels.local.reserve(4 * (outer * inner + outer));
   const outPtr = xPtr + 4 * outer * inner;
-  const mem = new Float32Array(kernels.memory.buffer);
+  const mem = new Float32Array(kernels.local.memory.buffer);
   mem.set(x.subarray(0, outer * inner), xPtr / 4);
-  kernels.exports.sum_rows(xPtr, outPtr, outer, inner);
-  return mem.slice(outPtr / 4, outPtr / 4 + outer);
+  kernels.local.exports.sum_rows(xPtr, outPtr, outer, inner);
+  return copyOut(mem, outPtr / 4, outer);
 }

@@ -4,15 +4,15 @@
  * Other ops, and other dtypes, return null and the backend uses the reference kernel.
  */
 import type { UnaryOp } from '../backend.ts';
-import type { WasmKernels } from './module.ts';
+import { copyOut, type WasmKernels } from './module.ts';
 
 export function unaryF32(kernels: WasmKernels, op: UnaryOp, x: Float32Array): Float32Array | null {
   if (op !== 'exp' && op !== 'sigmoid') return null;
   const n = x.length;
-  const xPtr = kernels.reserve(8 * n);
+  const xPtr = kernels.local.reserve(8 * n);
   const outPtr = xPtr + 4 * n;
-  const mem = new Float32Array(kernels.memory.buffer);
+  const mem = new Float32Array(kernels.local.memory.buffer);
   mem.set(x, xPtr / 4);
-  kernels.exports[op](xPtr, outPtr, n);
-  return mem.slice(outPtr / 4, outPtr / 4 + n);
+  kernels.local.exports[op](xPtr, outPtr, n);
+  return copyOut(mem, outPtr / 4, n);
 }

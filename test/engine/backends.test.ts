@@ -192,12 +192,14 @@ t.test('async queue (as on WebGPU): host storages read synchronously once their 
   await gpu.destroy();
 });
 
-t.test('tidy and dispose on a CPU backend just run fn', async (t) => {
+t.test('tidy and dispose on a CPU backend: scoped storages are freed, others are the garbage collector\'s', async (t) => {
   setBackend(new CpuBackend());
   const x = tensor([1, 2, 3]);
   const y = tidy(() => x.mul(2).add(1));
   t.same(y.toArray(), [3, 5, 7]);
   dispose(y);
-  t.same(y.toArray(), [3, 5, 7], 'CPU storages are garbage-collected; dispose leaves them readable');
-  t.throws(() => tidy(() => Promise.resolve(y)), /synchronous/, 'fn must be synchronous here too');
+  t.throws(() => y.toArray(), /used after the tidy scope that made it ended \(or after dispose\(\)\)/, 'made inside a scope: dispose frees it, as on gpu.js');
+  dispose(x);
+  t.same(x.toArray(), [1, 2, 3], 'made outside every scope: garbage-collected, dispose leaves it readable');
+  t.throws(() => tidy(() => Promise.resolve(x)), /synchronous/, 'fn must be synchronous here too');
 });

@@ -106,7 +106,7 @@ function logisticProbe(train: number[][], trainY: number[], test: number[][], te
       opt.zeroGrad();
       crossEntropy(linear(x, w, b), y).backward();
       opt.step();
-    });
+    }, () => [w, b, ...opt.stateTensors()]); // the new weights and moments outlive the step
   }
   const pred = noGrad(() => linear(xt, w, b).argmax(1).toArray()); // [M]
   return testY.filter((l, i) => pred[i] === l).length / Math.max(1, testY.length);

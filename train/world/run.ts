@@ -8,14 +8,14 @@
  */
 import { tensor, type Tensor } from '../../engine/index.ts';
 import type { CLIP } from '../../model/clip.ts';
-import type { SptSeg } from '../../model/segmenter.ts';
+import type { SptSeg, SptSegConfig } from '../../model/segmenter.ts';
 import { alignDecoder, calibrateDecoder, type AlignedDecoder, type CalibrationReport } from '../../model/decoder-start.ts';
 import { orientGates, sptSegFromClip, type GateReport } from '../../model/spt-init.ts';
 import { sptLoss, type IgnoreMode } from '../losses/spt-loss.ts';
 import { runTraining } from '../loop.ts';
 import { Progress } from '../progress.ts';
 import type { SegMetrics } from '../metrics.ts';
-import { labelMap, remapLabels, segmentationTask } from '../segmentation.ts';
+import { labelMap, remapLabels, segmentationTask, type SegTaskOptions } from '../segmentation.ts';
 import { DEFAULT_SPLIT, WORLD_CLASS_NAMES } from './classes.ts';
 import { WORLD_DEFAULTS, type WorldScene, type WorldSettings } from './scenes.ts';
 import { clipProbabilities, metricsAt, scoreScenes, sptProbabilities, tuneOffset, worldClassText, worldScenes, WorldSegStream, type ScoredScenes } from './segment.ts';
@@ -69,27 +69,39 @@ export interface WorldRunResult {
   calibration: CalibrationReport | null;
 }
 
+/** SPT-SEG's shape on the world CLIP: 4 prompt tokens, deep prompts in every later block, a 2-layer decoder of the embedding width. */
+export function worldSptConfig(clip: CLIP, o: Pick<WorldRunOptions, 'spectral' | 'attention'>): SptSegConfig {
+  const v = clip.config.vision, E = clip.config.embedDim, g = v.imageSize / v.patchSize;
+  return {
+    encoder: { vision: v, numTokens: 4, deepLayers: v.layers - 1, spectralGrid: o.spectral ? [g, g] : null },
+    decoder: { embedDim: E, width: E, layers: 2, ffn: 4 * E, attention: o.attention },
+  };
+}
+
+/** The training task's settings: inductive on the default split, focal × 100 + (1 − SSIM), poly LR with warm-up, AdamW. */
+export function worldTaskOptions(text: Tensor, o: Pick<WorldRunOptions, 'steps' | 'lr' | 'ignoreMode' | 'seed'>): SegTaskOptions {
+  const { seen, unseen } = DEFAULT_SPLIT;
+  return {
+    setting: 'inductive', text, seenIds: seen, unseenIds: unseen, steps: o.steps, lr: o.lr ?? 1e-4, lrMult: 10, weightDecay: 0.01,
+    warmupIters: Math.min(50, Math.floor(o.steps / 10)), power: 0.9, minLr: 1e-6,
+    loss: { focal: 100, ssim: 1, dice: 0, ignoreMode: o.ignoreMode ?? 'reference' }, trainSpectral: true, seed: o.seed,
+  };
+}
+
 export async function runWorld(clip: CLIP, o: WorldRunOptions): Promise<WorldRunResult> {
   const world = o.world ?? WORLD_DEFAULTS;
   const t0 = performance.now();
   const text = worldClassText(clip, WORLD_CLASS_NAMES); // [12, E]
   const { seen, unseen } = DEFAULT_SPLIT;
-  const v = clip.config.vision, E = clip.config.embedDim, g = v.imageSize / v.patchSize;
-  const model = sptSegFromClip(clip, {
-    encoder: { vision: v, numTokens: 4, deepLayers: v.layers - 1, spectralGrid: o.spectral ? [g, g] : null },
-    decoder: { embedDim: E, width: E, layers: 2, ffn: 4 * E, attention: o.attention },
-  });
+  const model = sptSegFromClip(clip, worldSptConfig(clip, o));
   const stream = new WorldSegStream(o.seed * 3 + 1, o.batch, world);
   const firstBatch = new WorldSegStream(stream.seed, o.batch, world).next(); // the batch training starts with
   const seenText = text.indexSelect(0, tensor([...seen], [seen.length], { dtype: 'int32', like: text })); // [S, E]
   const aligned: AlignedDecoder | null = o.decoderInit === 'aligned' ? alignDecoder(model, { seenText, images: firstBatch.images }) : null;
   const gates = orientGates(model, firstBatch.images);
-  const loss = { focal: 100, ssim: 1, dice: 0, ignoreMode: o.ignoreMode ?? 'reference' } as const; // focal × 100 + (1 − SSIM)
-  const task = segmentationTask(model, stream, {
-    setting: 'inductive', text, seenIds: seen, unseenIds: unseen, steps: o.steps, lr: o.lr ?? 1e-4, lrMult: 10, weightDecay: 0.01,
-    warmupIters: Math.min(50, Math.floor(o.steps / 10)), power: 0.9, minLr: 1e-6,
-    loss, trainSpectral: true, seed: o.seed,
-  });
+  const taskOptions = worldTaskOptions(text, o);
+  const loss = taskOptions.loss;
+  const task = segmentationTask(model, stream, taskOptions);
   let calibration: CalibrationReport | null = null;
   if (aligned && (o.calibrate ?? true)) {
     // The training loss of the first batch, as the task computes it: seen classes only, unseen pixels 255.

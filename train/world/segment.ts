@@ -17,7 +17,7 @@
  *
  * Glossary: B scenes, K classes (12), S image side, E embedding width.
  */
-import { interpolate, noGrad, normalize, tensor, type Tensor } from '../../engine/index.ts';
+import { interpolate, noGrad, normalize, tensor, tidy, type Tensor } from '../../engine/index.ts';
 import type { CLIP } from '../../model/clip.ts';
 import type { SptSeg } from '../../model/segmenter.ts';
 import { classTextEmbeddings } from '../../model/text-embeddings.ts';
@@ -122,7 +122,8 @@ export function scoreScenes(scenes: readonly WorldScene[], K: number, batchSize:
     const chunk = scenes.slice(i, i + batchSize);
     const labels = new Uint8Array(chunk.length * chunk[0].labels.length);
     chunk.forEach((sc, b) => labels.set(sc.labels, b * sc.labels.length));
-    batches.push({ probs: probabilities(imagesOf(chunk)), labels, n: chunk.length });
+    // A scope per batch: its intermediates' arrays are reused by the next batch (kernels/cpu/pool.ts).
+    batches.push({ probs: tidy(() => probabilities(imagesOf(chunk))), labels, n: chunk.length });
     onBatch?.(i + chunk.length);
   }
   return { batches, K, pixels: scenes[0].size * scenes[0].size };

@@ -1,0 +1,130 @@
+/**
+ * Scoped memory for the CPU backends (cpu and wasm): `tidy` scopes over CpuStorages, and a free list
+ * that hands the arrays they release to the next ops that need an array of the same dtype and length.
+ *
+ * Why: a training step makes thousands of fresh typed arrays (every op's output), the same shapes
+ * every step. A fresh array costs a calloc, a page fault per 4 KiB on first write (slow in a VM) and
+ * garbage-collector work later, and its memory is cold in the cache; the loss of the world's SPT-SEG
+ * step alone makes 590K-float temporaries by the dozen. PyTorch's CPU allocator reuses freed blocks;
+ * this is the same idea, bounded by the scope a training loop already opens (engine/memory.ts `tidy`).
+ *
+ * The contract is the gpu.js backend's (kernels/gpu/storage.ts), so one loop runs on both:
+ *   - a storage created while a scope is open belongs to it; when the scope ends, every such storage
+ *     that is not kept (returned, or named by `keep`) is disposed;
+ *   - a disposed storage's array goes to the free list, and the storage is marked: any later use
+ *     throws (`dataOf`), so a tensor that escaped its scope by another way fails loudly instead of
+ *     reading numbers that now belong to someone else;
+ *   - storages created outside every scope are left to the garbage collector, as before: `dispose`
+ *     of one does nothing. So is an adopted array (`asTensor`'s views of a file's bytes): it is
+ *     never recycled, since its owner may still read it.
+ * Does not: decide what a scope keeps (engine/memory.ts), or allocate wasm memory (kernels/wasm).
+ */
+import type { DType, Storage, TypedArray } from '../backend.ts';
+import type { CpuStorage } from './storage.ts';
+
+/** The most bytes the free list holds; arrays released beyond it are left to the garbage collector. */
+export const POOL_LIMIT_BYTES = 1024 * 1024 * 1024;
+/** Arrays shorter than this are cheap to make (V8 allocates them on its own heap) and are not pooled. */
+const POOL_MIN_LENGTH = 256;
+
+const free = new Map<string, TypedArray[]>();
+let freeBytes = 0;
+
+const keyOf = (dtype: DType, length: number): string => `${dtype}:${length}`;
+const dtypeOf = (a: TypedArray): DType => (a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : 'int32');
+
+function make(dtype: DType, size: number): TypedArray {
+  switch (dtype) {
+    case 'float32': return new Float32Array(size);
+    case 'float64': return new Float64Array(size);
+    case 'int32': return new Int32Array(size);
+  }
+}
+
+/** A released array of this dtype and length, or null. Its contents are whatever it last held. */
+function reuse(dtype: DType, size: number): TypedArray | null {
+  if (size < POOL_MIN_LENGTH) return null;
+  const list = free.get(keyOf(dtype, size));
+  const a = list?.pop();
+  if (a === undefined) return null;
+  freeBytes -= a.byteLength;
+  return a;
+}
+
+/** A zero-filled array: a released one when there is one of this dtype and length, else a new one. */
+export function allocArray(dtype: DType, size: number): TypedArray {
+  const a = reuse(dtype, size);
+  if (a === null) return make(dtype, size);
+  a.fill(0);
+  return a;
+}
+
+/** Like `allocArray` but not cleared, for a caller that writes every element (the wasm copy-out). */
+export function allocArrayUninitialised(dtype: DType, size: number): TypedArray {
+  return reuse(dtype, size) ?? make(dtype, size);
+}
+
+/** Give an array back for reuse (dropped when the free list is full or the array is small). */
+function release(a: TypedArray): void {
+  if (a.length < POOL_MIN_LENGTH || freeBytes + a.byteLength > POOL_LIMIT_BYTES) return;
+  const key = keyOf(dtypeOf(a), a.length);
+  let list = free.get(key);
+  if (list === undefined) free.set(key, list = []);
+  list.push(a);
+  freeBytes += a.byteLength;
+}
+
+/** Bytes waiting in the free list (for tests and the memory report). */
+export function pooledBytes(): number {
+  return freeBytes;
+}
+
+/** Empty the free list (the arrays go to the garbage collector). */
+export function clearPool(): void {
+  free.clear();
+  freeBytes = 0;
+}
+
+// -- scopes --------------------------------------------------------------------------------------
+
+/** Open tidy scopes, innermost last; each holds the storages created while it is innermost. */
+const scopes: Set<CpuStorage>[] = [];
+
+/** Called for every new storage: it belongs to the innermost open scope, if any. */
+export function track(s: CpuStorage): void {
+  if (scopes.length === 0) return;
+  s.scoped = true;
+  scopes[scopes.length - 1].add(s);
+}
+
+/**
+ * Dispose a storage: mark it (later use throws) and recycle its array. Only storages made inside a
+ * scope are disposed; any other is the garbage collector's, and this does nothing.
+ */
+export function disposeStorage(s: CpuStorage): void {
+  if (!s.scoped || s.disposed) return;
+  s.disposed = true;
+  if (s.recyclable) release(s.data);
+}
+
+/** Run `fn`; dispose every storage created inside it except the ones `keep(result)` names. */
+export function tidy<T>(fn: () => T, keep: (result: T) => Iterable<Storage>): T {
+  const scope = new Set<CpuStorage>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  if (result instanceof Promise) throw new Error('tidy(fn): fn returned a Promise; tidy scopes must be synchronous');
+  const kept = new Set<Storage>(keep(result));
+  for (const s of scope) {
+    if (kept.has(s)) {
+      if (scopes.length > 0) scopes[scopes.length - 1].add(s); // survives into the enclosing scope
+    } else {
+      disposeStorage(s);
+    }
+  }
+  return result;
+}
