@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { manualSeed, noGrad, randn, useDevice } from '../../engine/index.ts';
+import { manualSeed, noGrad, randn, tidy, useDevice } from '../../engine/index.ts';
 import { ResidualAttentionBlock } from '../../model/blocks.ts';
 import { VIT_B_16, VisionTransformer } from '../../model/vit.ts';
 import { medianSeconds, writeResults } from '../harness.ts';
@@ -24,13 +24,15 @@ manualSeed(0);
 const rows: { case: string; impl: string; seconds: number }[] = [];
 const block = new ResidualAttentionBlock(768, 12);
 const x = randn([1, 197, 768], { requiresGrad: true });
-rows.push({ case: 'block fwd+bwd [1,197,768]', impl: `ours (${backend.name})`, seconds: medianSeconds(() => {
+// Each call in a tidy scope, as a training step (train/loop.ts) and the CLI's inference run: the
+// scope's arrays are reused by the next call (kernels/cpu/pool.ts).
+rows.push({ case: 'block fwd+bwd [1,197,768]', impl: `ours (${backend.name})`, seconds: medianSeconds(() => tidy(() => {
   block.zeroGrad();
   block.forward(x).sum().backward();
-}) });
+}, () => [...block.parameters(), x])) });
 const vit = new VisionTransformer(VIT_B_16).eval();
 const image = randn([1, 3, 224, 224]);
-rows.push({ case: 'ViT-B/16 forward 224', impl: `ours (${backend.name})`, seconds: medianSeconds(() => { noGrad(() => vit.forward(image)).data(); }, 3, 3) });
+rows.push({ case: 'ViT-B/16 forward 224', impl: `ours (${backend.name})`, seconds: medianSeconds(() => { tidy(() => noGrad(() => vit.forward(image)).data()); }, 3, 3) });
 
 const tfjs = await tfjsVitPeer();
 if (tfjs) {

@@ -157,9 +157,11 @@ export const f32x4 = {
   extractLane: (a: Code, lane: number): Code => [...a, ...simd(0x1f, lane)],
   /** Round to the nearest integer, ties to even. */
   nearest: simd1(0x6a),
-  neg: simd1(0xe1),
+  abs: simd1(0xe0), neg: simd1(0xe1), sqrt: simd1(0xe3),
   add: simd2(0xe4), sub: simd2(0xe5), mul: simd2(0xe6), div: simd2(0xe7),
   min: simd2(0xe8), max: simd2(0xe9),
+  /** "Pseudo-max" b > a ? b : a, lane by lane (no NaN propagation, unlike `max`): x86's `maxps`. */
+  pmax: simd2(0xeb),
   /**
    * a·b + c from the relaxed-SIMD proposal: one fused multiply-add where the CPU has it (x86 FMA3),
    * else a multiply then an add. Only emitted when `WebAssembly.validate` accepts it.

@@ -23,6 +23,9 @@ import {
 
 /** The binary ops with a SIMD instruction, and the host's names for them. */
 export const SIMD_BINARY = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const;
+/** The unary ops with a SIMD kernel (each an export of that name). */
+export const SIMD_UNARY = ['exp', 'sigmoid', 'neg', 'abs', 'sqrt', 'relu'] as const;
+export type SimdUnaryOp = typeof SIMD_UNARY[number];
 export type SimdBinaryOp = (typeof SIMD_BINARY)[number];
 
 const VECTOR: Record<SimdBinaryOp, (x: Code, y: Code) => Code> = {
@@ -155,5 +158,12 @@ export function addElementwise(mod: Module): void {
   }
   emitMap(mod.func('exp', [I, I, I]), expVector);
   emitMap(mod.func('sigmoid', [I, I, I]), sigmoidVector);
+  // Exact ones: the same float32 as the reference's double-precision Math call rounded to float32
+  // (negation and |x| are exact; sqrt is correctly rounded in both). relu = pmax(0, x) = 0 < x ? x : 0,
+  // the reference's `x > 0 ? x : 0` lane by lane: NaN and −0 give +0, as there.
+  emitMap(mod.func('neg', [I, I, I]), (_f, x) => f32x4.neg(x));
+  emitMap(mod.func('abs', [I, I, I]), (_f, x) => f32x4.abs(x));
+  emitMap(mod.func('sqrt', [I, I, I]), (_f, x) => f32x4.sqrt(x));
+  emitMap(mod.func('relu', [I, I, I]), (_f, x) => f32x4.pmax(v128.const([0, 0, 0, 0]), x));
   emitSumRows(mod.func('sum_rows', [I, I, I, I]));
 }

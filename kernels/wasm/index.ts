@@ -6,7 +6,7 @@
  * reference kernel, unchanged):
  *   matmul   packed, register-tiled SIMD GEMM on every core   (matmul.ts, pack.ts, gemm.ts, pool.ts)
  *   binary   add sub mul div maximum minimum, same shape or a bias / per-row broadcast (binary.ts)
- *   unary    exp, sigmoid                                     (unary.ts)
+ *   unary    exp, sigmoid; neg abs sqrt relu (exact)           (unary.ts)
  *   reduce   sum over the last axis                           (reduce.ts)
  * Storages are the reference's `CpuStorage` (plain typed arrays), so the two backends mix freely
  * and every inherited kernel reads them as usual; the wasm kernels copy in and out of the wasm

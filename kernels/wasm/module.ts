@@ -14,7 +14,7 @@
  * synchronous and the workers only run inside a call).
  */
 import { Module, f32x4, get, v128 } from './assembler.ts';
-import { addElementwise } from './elementwise.ts';
+import { addElementwise, type SimdUnaryOp } from './elementwise.ts';
 import { addGemm, type GemmShape } from './gemm.ts';
 import { addPacking } from './pack.ts';
 import { allocArrayUninitialised } from '../cpu/pool.ts';
@@ -49,14 +49,15 @@ export interface LocalKernels {
   reserve(bytes: number): number;
 }
 
-export interface KernelExports {
+/** The unary kernels (`SIMD_UNARY`): out[i] = f(x[i]) over n floats at byte addresses x, out. */
+type UnaryKernels = Record<SimdUnaryOp, (x: number, out: number, n: number) => void>;
+
+export interface KernelExports extends UnaryKernels {
   gemm_run(job: number): void;
   /** `pack4_n`, `pack8_t`, ...: see `pack.ts`. */
   [pack: `pack${string}`]: (src: number, ld: number, rows: number, depth: number, dst: number) => void;
   /** `bin_add`, `bin_sub_r`, ...: see `elementwise.ts`. */
   [binary: `bin_${string}`]: (a: number, b: number, out: number, rows: number, len: number, bSplat: number) => void;
-  exp(x: number, out: number, n: number): void;
-  sigmoid(x: number, out: number, n: number): void;
   sum_rows(x: number, out: number, outer: number, inner: number): void;
 }
 

@@ -1,13 +1,17 @@
 /**
- * The host side of the SIMD unary kernels: float32 `exp` and `sigmoid` (see `expVector` and
- * `sigmoidVector` in `elementwise.ts`; sigmoid is the hot half of CLIP's QuickGELU).
+ * The host side of the SIMD unary kernels (float32): `exp` and `sigmoid` (see `expVector` and
+ * `sigmoidVector` in `elementwise.ts`; sigmoid is the hot half of CLIP's QuickGELU), and the exact
+ * ones `neg`, `abs`, `sqrt`, `relu` (bit for bit the reference's values).
  * Other ops, and other dtypes, return null and the backend uses the reference kernel.
  */
 import type { UnaryOp } from '../backend.ts';
+import { SIMD_UNARY, type SimdUnaryOp } from './elementwise.ts';
 import { copyOut, type WasmKernels } from './module.ts';
 
+const isSimdUnary = (op: UnaryOp): op is SimdUnaryOp => (SIMD_UNARY as readonly string[]).includes(op);
+
 export function unaryF32(kernels: WasmKernels, op: UnaryOp, x: Float32Array): Float32Array | null {
-  if (op !== 'exp' && op !== 'sigmoid') return null;
+  if (!isSimdUnary(op)) return null;
   const n = x.length;
   const xPtr = kernels.local.reserve(8 * n);
   const outPtr = xPtr + 4 * n;

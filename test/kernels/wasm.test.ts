@@ -227,6 +227,23 @@ t.test('exp: accuracy over the float32 range and the edges', (tt) => {
   tt.end();
 });
 
+t.test('neg, abs, sqrt, relu: the SIMD kernels equal the reference bit for bit (±0, NaN, ±Infinity, tails)', (tt) => {
+  for (const n of [257, 4099]) { // 4-lane bulk plus 1 or 3 leftovers
+    const x = uniform(n, -1e6, 1e6);
+    const edges = [0, -0, 1, -1, 1e-45, -1e-45, 1e-30, -3.4e38, 3.4e38, Infinity, -Infinity, NaN, 0.5, 2];
+    edges.forEach((v, i) => { x[i * 17 + 3] = v; x[n - 1 - i] = v; }); // also in the leftover lanes
+    for (const op of ['neg', 'abs', 'sqrt', 'relu'] as const) {
+      const got = wasm.read(wasm.unary(op, wasm.fromArray(x, 'float32')));
+      const want = cpu.read(cpu.unary(op, cpu.fromArray(x, 'float32')));
+      let bad = -1;
+      for (let i = 0; i < n && bad < 0; i++) if (!(Object.is(got[i], want[i]) || (Number.isNaN(got[i]) && Number.isNaN(want[i])))) bad = i;
+      const show = (v: number): string => (Object.is(v, -0) ? '-0' : String(v));
+      tt.ok(bad < 0, bad < 0 ? `${op}, n=${n}` : `${op}, n=${n}: ${op}(${show(x[bad])}) = ${show(got[bad])}, want ${show(want[bad])}`);
+    }
+  }
+  tt.end();
+});
+
 t.test('sigmoid: close to the reference over the float32 range and the edges', (tt) => {
   for (const n of [257, 4099]) {
     const x = uniform(n, -100, 100);
