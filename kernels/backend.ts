@@ -91,12 +91,12 @@ export interface Backend {
    * are read with `read`; `Tensor.dataAsync()` picks whichever exists.
    */
   readAsync?(s: Storage): Promise<TypedArray>;
-  /** Free device memory now. CPU storages are garbage-collected and may ignore this. */
+  /** Free a storage now (gpu.js: device memory; the CPU backends: recycle the array of one made inside a tidy scope, else nothing). */
   dispose(s: Storage): void;
   /**
-   * Scoped disposal, for backends whose memory is not garbage-collected (gpu.js textures): run `fn`
-   * and free every storage created inside it except those `keep(result)` names. Backends without
-   * it need none; `tidy` in engine/memory.ts then just runs `fn`.
+   * Scoped disposal: run `fn` and free every storage created inside it except those `keep(result)`
+   * names. gpu.js needs it (its textures are never garbage-collected); the CPU backends use it to
+   * recycle arrays (kernels/cpu/pool.ts). Without it, `tidy` in engine/memory.ts just runs `fn`.
    */
   tidy?<T>(fn: () => T, keep: (result: T) => Iterable<Storage>): T;
   /**

@@ -140,7 +140,7 @@ export async function replay(run: TrainRun, opts: ReplayOptions = {}): Promise<R
     out.relErrors.push(Math.abs(value - expected) / Math.abs(expected));
     await opts.afterStep?.(step);
   }
-  // Free everything the run holds (a no-op on the CPU backends): on a GPU, device memory is back
+  // Free everything the run holds (on the CPU backends: recycles what tidy scopes made): on a GPU, device memory is back
   // where it was before `loadRun`.
   dispose([...params, ...params.map((p) => p.grad), ...opt.stateTensors(), ...run.params.values(), run.x, run.y]);
   out.worst = Math.max(0, ...out.relErrors);
