@@ -20,6 +20,7 @@
  * Does not: decide what a scope keeps (engine/memory.ts), or allocate wasm memory (kernels/wasm).
  */
 import type { DType, Storage, TypedArray } from '../backend.ts';
+import { runInScope } from '../scope.ts';
 import type { CpuStorage } from './storage.ts';
 
 /** The most bytes the free list holds; arrays released beyond it are left to the garbage collector. */
@@ -109,15 +110,7 @@ export function disposeStorage(s: CpuStorage): void {
 
 /** Run `fn`; dispose every storage created inside it except the ones `keep(result)` names. */
 export function tidy<T>(fn: () => T, keep: (result: T) => Iterable<Storage>): T {
-  const scope = new Set<CpuStorage>();
-  scopes.push(scope);
-  let result: T;
-  try {
-    result = fn();
-  } finally {
-    scopes.pop();
-  }
-  if (result instanceof Promise) throw new Error('tidy(fn): fn returned a Promise; tidy scopes must be synchronous');
+  const { result, scope } = runInScope(scopes, fn);
   const kept = new Set<Storage>(keep(result));
   for (const s of scope) {
     if (kept.has(s)) {

@@ -17,6 +17,7 @@
  */
 import { BYTES_PER_ELEMENT, type Backend, type DType, type MemoryInfo, type Storage, type TypedArray } from '../backend.ts';
 import type { DevicePayload } from './device.ts';
+import { runInScope } from '../scope.ts';
 
 let nextId = 1;
 
@@ -91,17 +92,7 @@ function track(s: GpuStorage): void {
  *     // the product is freed here; y survives
  */
 export function tidy<T>(fn: () => T, keep?: (result: T) => Iterable<Storage>): T {
-  const scope = new Set<GpuStorage>();
-  scopes.push(scope);
-  let result: T;
-  try {
-    result = fn();
-  } finally {
-    scopes.pop();
-  }
-  if (result instanceof Promise) {
-    throw new Error('tidy(fn): fn returned a Promise; tidy scopes must be synchronous');
-  }
+  const { result, scope } = runInScope(scopes, fn);
   const kept = new Set<GpuStorage>();
   for (const s of keep ? keep(result) : findStorages(result)) if (s instanceof GpuStorage) kept.add(s);
   for (const s of scope) {
