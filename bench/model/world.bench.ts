@@ -10,7 +10,8 @@
  *     forward + backward alone. The twin gets the same shapes (B, the batch's O objects and M object
  *     patches) and random values.
  *
- * Run: `npm run bench -- world` (SPT_BENCH_RUNS timed steps after one warm-up, default 5).
+ * Run: `npm run bench -- world` (SPT_BENCH_RUNS timed steps after one warm-up, default 5; SPT_BENCH_ROUNDS
+ * repeats ours-then-the-twins that many times and reports medians and the ratios' range, default 3).
  * Threads: ours uses the wasm pool's threads, the twin as many. Writes bench/results/world.json.
  */
 import { execFileSync } from 'node:child_process';
@@ -49,57 +50,60 @@ const segTask = segmentationTask(seg, new WorldSegStream(1, SEG_BATCH, WORLD_DEF
   worldTaskOptions(worldClassText(clip, WORLD_CLASS_NAMES), { steps: 200, seed: 0 }));
 const segParams = segTask.optimizer.allParams();
 const segBatch = segTask.data.next() as ReturnType<WorldSegStream['next']>;
-const segStep = median(() => tidy(() => {
+const segTrain = (): void => tidy(() => {
   segTask.optimizer.zeroGrad();
   segTask.loss(segBatch, 0).total.backward();
   clipGradNorm(segParams, 1);
   segTask.optimizer.step();
-}, () => [...segParams, ...segTask.optimizer.stateTensors()]));
-
+}, () => [...segParams, ...segTask.optimizer.stateTensors()]);
 const keep = () => [...params, ...optimizer.stateTensors()];
-const step = median(() => tidy(() => {
+const pretrainStep = (): void => tidy(() => {
   optimizer.zeroGrad();
   pretrainLoss(clip, batch, cfg).total.backward();
   clipGradNorm(params, 1);
   optimizer.step();
-}, keep));
-const vision = median(() => tidy(() => {
+}, keep);
+const visionStep = (): void => tidy(() => {
   optimizer.zeroGrad();
   const vis = clip.visual;
   vis.ln_post.forward(vis.encode(batch.images)).matmul(vis.proj).square().mean().backward();
-}, keep));
+}, keep);
 
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores`;
-const segCase = `world SPT-SEG train step (B ${SEG_BATCH}, HiLo, spectral)`;
-const rows = [
-  { case: segCase, impl: `ours (${backend.name}, ${threads} thr)`, seconds: segStep, machine },
-  { case: `world pretrain step (B ${B}, O ${O}, M ${M})`, impl: `ours (${backend.name}, ${threads} thr)`, seconds: step, machine },
-  { case: 'world image tower fwd+bwd', impl: `ours (${backend.name}, ${threads} thr)`, seconds: vision, machine },
-];
-try {
-  const script = new URL('../peers/torch_world_seg.py', import.meta.url).pathname;
-  const torch = JSON.parse(execFileSync('/usr/bin/python3', [script, String(threads), String(SEG_BATCH)], { encoding: 'utf8' })) as
-    { version: string; step: number };
-  rows.push({ case: segCase, impl: `PyTorch ${torch.version} (${threads} thr)`, seconds: torch.step, machine });
-} catch (err) {
-  console.warn(`PyTorch twin of the SPT-SEG step skipped (apt-get install python3-torch): ${(err as Error).message.split('\n')[0]}`);
+const CASES = [`world SPT-SEG train step (B ${SEG_BATCH}, HiLo, spectral)`, `world pretrain step (B ${B}, O ${O}, M ${M})`, 'world image tower fwd+bwd'];
+const python = (script: string, args: (string | number)[]): Record<string, number | string> =>
+  JSON.parse(execFileSync('/usr/bin/python3', [new URL(`../peers/${script}`, import.meta.url).pathname, ...args.map(String)], { encoding: 'utf8' })) as Record<string, number | string>;
+
+/** One round: ours, then the twins, each case's seconds (the twin's null where PyTorch is missing). */
+function round(): { ours: number[]; torch: (number | null)[]; version: string } {
+  const ours = [median(segTrain), median(pretrainStep), median(visionStep)];
+  try {
+    const seg = python('torch_world_seg.py', [threads, SEG_BATCH]);
+    const pre = python('torch_world.py', [threads, B, O, M]);
+    return { ours, torch: [seg.step as number, pre.step as number, pre.vision_fwd_bwd as number], version: String(seg.version) };
+  } catch (err) {
+    console.warn(`PyTorch twins skipped (apt-get install python3-torch): ${(err as Error).message.split('\n')[0]}`);
+    return { ours, torch: [null, null, null], version: '' };
+  }
 }
-try {
-  const script = new URL('../peers/torch_world.py', import.meta.url).pathname;
-  const torch = JSON.parse(execFileSync('/usr/bin/python3', [script, String(threads), String(B), String(O), String(M)], { encoding: 'utf8' })) as
-    { version: string; step: number; vision_fwd_bwd: number };
-  rows.push({ case: rows[1].case, impl: `PyTorch ${torch.version} (${threads} thr)`, seconds: torch.step, machine });
-  rows.push({ case: rows[2].case, impl: `PyTorch ${torch.version} (${threads} thr)`, seconds: torch.vision_fwd_bwd, machine });
-} catch (err) {
-  console.warn(`PyTorch twin skipped (apt-get install python3-torch): ${(err as Error).message.split('\n')[0]}`);
-}
-console.log('\n### world\n');
-console.log(`| case | impl | ms | vs PyTorch | machine |`);
-console.log('|---|---|---:|---:|---|');
-for (const r of rows) {
-  const torch = rows.find((o) => o.case === r.case && o.impl.startsWith('PyTorch'));
-  const ratio = torch && r !== torch ? `${(r.seconds / torch.seconds).toFixed(2)}× its time` : '';
-  console.log(`| ${r.case} | ${r.impl} | ${(1000 * r.seconds).toFixed(0)} | ${ratio} | ${r.machine} |`);
-}
+
+// On a shared machine one pair of timings can be off by tens of percent: SPT_BENCH_ROUNDS repeats
+// the whole round (ours, then the twins) and reports the medians and the range of the ratios.
+const rounds = Array.from({ length: Math.max(1, Number(process.env.SPT_BENCH_ROUNDS ?? 3)) }, round);
+const mid = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1];
+const rows: Record<string, string | number | null>[] = [];
+console.log(`\n### world (${rounds.length} round${rounds.length > 1 ? 's' : ''})\n`);
+console.log('| case | ours ms | PyTorch ms | ours / PyTorch time | range over rounds | machine |');
+console.log('|---|---:|---:|---:|---:|---|');
+CASES.forEach((name, c) => {
+  const ours = rounds.map((r) => r.ours[c]);
+  const torch = rounds.map((r) => r.torch[c]).filter((v): v is number => v !== null);
+  const ratios = torch.length === rounds.length ? rounds.map((r) => r.ours[c] / (r.torch[c] as number)) : [];
+  const ratio = ratios.length ? mid(ratios) : null;
+  const range = ratios.length > 1 ? `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}×` : '';
+  rows.push({ case: name, impl: `ours (${backend.name}, ${threads} thr)`, seconds: mid(ours), machine, rounds: rounds.length, ratio, ratioMin: ratios.length ? Math.min(...ratios) : null, ratioMax: ratios.length ? Math.max(...ratios) : null });
+  if (torch.length) rows.push({ case: name, impl: `PyTorch ${rounds[0].version} (${threads} thr)`, seconds: mid(torch), machine, rounds: rounds.length });
+  console.log(`| ${name} | ${(1000 * mid(ours)).toFixed(0)} | ${torch.length ? (1000 * mid(torch)).toFixed(0) : '–'} | ${ratio === null ? '–' : `${ratio.toFixed(2)}×`} | ${range} | ${machine}, ${threads} thr |`);
+});
 writeResults('world', rows);
 process.exit(0); // the wasm worker pool keeps handles open
