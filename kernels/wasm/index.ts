@@ -65,6 +65,13 @@ export class WasmBackend extends CpuBackend {
 
   override matmul(a: Storage, b: Storage, args: MatmulArgs): Storage {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return super.matmul(a, b, args);
+    // A stack of matrices times one shared matrix ([batch, m, k] · [k, n], A not transposed) is one
+    // taller product [batch·m, k] · [k, n] over the same memory: B is packed once and the GEMM runs
+    // on long panels instead of `batch` small ones. Every element is the same sum in the same order
+    // (the register tile does not depend on the row), so the result is identical bit for bit.
+    if (args.batch > 1 && args.bBatchStride === 0 && !args.transA && args.aBatchStride === args.m * args.k) {
+      args = { ...args, batch: 1, m: args.batch * args.m, aBatchStride: 0 };
+    }
     const macs = args.batch * args.m * args.n * args.k;
     const out = matmulF32(this.kernels, this.parallel(macs), this.parallelMinMacs,
       dataOf(a) as Float32Array, dataOf(b) as Float32Array, args);

@@ -103,6 +103,24 @@ t.test('matmul: batches and broadcasting', (tt) => {
   tt.end();
 });
 
+t.test('matmul: a batch times one shared matrix is folded into one product, bit for bit the per-batch result', (tt) => {
+  for (const backend of [serial, wasm]) {
+    for (const [batch, m, k, n, transB] of [[144, 64, 64, 64, false], [7, 13, 300, 9, true], [3, 1, 5, 2, false]] as const) {
+      const a = uniform(batch * m * k), b = uniform(k * n);
+      const args: MatmulArgs = { batch, m, k, n, transA: false, transB, aBatchStride: m * k, bBatchStride: 0 };
+      const folded = backend.read(backend.matmul(backend.fromArray(a, 'float32'), backend.fromArray(b, 'float32'), args));
+      const bs = backend.fromArray(b, 'float32');
+      const each = new Float32Array(batch * m * n);
+      for (let i = 0; i < batch; i++) { // one call per matrix: the unfolded product
+        const one = backend.read(backend.matmul(backend.fromArray(a.subarray(i * m * k, (i + 1) * m * k), 'float32'), bs, { ...args, batch: 1, aBatchStride: 0 }));
+        each.set(one, i * m * n);
+      }
+      tt.ok(folded.every((v, i) => Object.is(v, each[i])), `${backend === serial ? 'serial' : 'threaded'} ${batch}×[${m}, ${k}]·[${k}, ${n}]${transB ? 'ᵀ' : ''}`);
+    }
+  }
+  tt.end();
+});
+
 t.test('matmul: empty and k = 0', (tt) => {
   const none = wasm.matmul(wasm.fromArray([], 'float32'), wasm.fromArray([1, 2], 'float32'),
     { batch: 1, m: 0, k: 1, n: 2, aBatchStride: 0, bBatchStride: 0, transA: false, transB: false });
