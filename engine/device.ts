@@ -65,6 +65,11 @@ function lineFor(name: string, backend: Backend, requested: string): string | nu
  * const cpu = device('cpu');   // the same object on every call
  * tensor([1, 2], { device: cpu });
  */
+/** Every backend `device()` has made in this process (the scopes of `tidy` cover them all). */
+export function madeBackends(): Backend[] {
+  return [...made.values()];
+}
+
 export function device(nameOrBackend: string | Backend): Backend {
   if (typeof nameOrBackend !== 'string') return nameOrBackend;
   const name = resolveDeviceName(nameOrBackend);

@@ -53,6 +53,7 @@
  * Not here: how a backend tracks its storages (kernels/gpu/storage.ts, kernels/cpu/index.ts).
  */
 import { getBackend, type Backend, type MemoryInfo, type Storage } from '../kernels/backend.ts';
+import { madeBackends } from './device.ts';
 import { Tensor } from './tensor.ts';
 
 /** What `tidy` looks through for tensors to keep: a Tensor, or arrays / plain objects of them. */
@@ -73,8 +74,8 @@ export type KeepList = readonly Tensor[] | (() => readonly Tensor[]);
 export function tidy<T>(fn: () => T, keep: KeepList = []): T {
   const keepList = typeof keep === 'function' ? keep : () => keep;
   const entryKeep = keepList();
-  const backend = scopedBackend(entryKeep);
-  if (backend === null) {
+  const backends = scopedBackends(entryKeep);
+  if (backends.length === 0) {
     const result = fn();
     // The same contract on every backend, so a loop written on the CPU does not break on a GPU.
     if (result instanceof Promise) throw new Error('tidy(fn): fn returned a Promise; tidy scopes must be synchronous');
@@ -82,10 +83,13 @@ export function tidy<T>(fn: () => T, keep: KeepList = []): T {
   }
   const held = storagesOf(entryKeep);
   let kept = new Set<Storage>();
-  const result = backend.tidy!(fn, (r) => {
+  const keepOnExit = (r: T): Set<Storage> => {
     kept = storagesOf([...tensorsIn(r), ...keepList()]);
     return kept;
-  });
+  };
+  // One scope per backend kind, nested: each frees what was made on it and is not kept.
+  const run = backends.reduceRight<() => T>((inner, b) => () => b.tidy!(inner, keepOnExit), fn);
+  const result = run();
   for (const s of held) if (!kept.has(s) && s.backend.tidy) s.backend.dispose(s);
   return result;
 }
@@ -125,11 +129,18 @@ export function trackMemory(on: Backend | Tensor = getBackend()): void {
   backend.trackMemory?.();
 }
 
-/** The backend whose scopes `tidy` opens: the active one, else the one holding the kept tensors. */
-function scopedBackend(keep: readonly Tensor[]): Backend | null {
-  const active = getBackend();
-  if (active.tidy) return active;
-  return keep.find((t) => t.storage.backend.tidy)?.storage.backend ?? null;
+/**
+ * The backends whose scopes `tidy` opens: the active one, those holding the kept tensors, and every
+ * backend `device()` has made, so that a scope frees what it made on any of them (a model on gpu.js
+ * run while the CPU is the active backend, as the page does). One per scope implementation: all CPU
+ * backends share kernels/cpu/pool.ts's scopes, all gpu.js backends kernels/gpu/storage.ts's.
+ */
+function scopedBackends(keep: readonly Tensor[]): Backend[] {
+  const byScope = new Map<unknown, Backend>();
+  for (const b of [getBackend(), ...keep.map((t) => t.storage.backend), ...madeBackends()]) {
+    if (b.tidy && !byScope.has(b.tidy)) byScope.set(b.tidy, b);
+  }
+  return [...byScope.values()];
 }
 
 /** The storages of `tensors` and of their grads. */

@@ -60,6 +60,21 @@ t.test('tidy frees the temporaries of a gpu:cpu computation and keeps its result
   t.ok(Number.isFinite(y.item()));
 });
 
+t.test('one tidy frees on every backend: gpu:cpu temporaries made while the CPU is active, and CPU ones', async (t) => {
+  const gpu = device('gpu:cpu');
+  const x = randn([64], { device: 'gpu:cpu' });
+  useDevice('wasm', { quiet: true }); // the active backend is a CPU one; the model lives on gpu.js
+  const before = memory(gpu);
+  let cpuTemp = randn([1]);
+  const y = tidy(() => {
+    cpuTemp = randn([4096]).mul(2); // made on the active (CPU) backend, not kept
+    return x.mul(2).exp().sum(); // gpu.js temporaries: the product and the exp
+  });
+  t.same(memory(gpu), { storages: before.storages + 1, bytes: before.bytes + 4 }, 'only the gpu.js result is left');
+  t.throws(() => cpuTemp.data(), /used after the tidy scope/, 'the CPU temporary was freed too');
+  t.ok(Number.isFinite(y.item()));
+});
+
 t.test('gpu memory(): dispose counts once; the CPU count starts at trackMemory and follows the collector', async (t) => {
   const gpu = device('gpu:cpu');
   const s = gpu.fromArray(new Float32Array(100), 'float32');
