@@ -57,6 +57,11 @@ function lineFor(name: string, backend: Backend, requested: string): string | nu
   return null; // gpu.js printed its own line when the backend was made
 }
 
+/** Every backend `device()` has made in this process (the scopes of `tidy` cover them all). */
+export function madeBackends(): Backend[] {
+  return [...made.values()];
+}
+
 /**
  * The backend for a device name (made on first use, the same object ever after), or the backend
  * itself when given one. Does not change the active backend.
@@ -65,11 +70,6 @@ function lineFor(name: string, backend: Backend, requested: string): string | nu
  * const cpu = device('cpu');   // the same object on every call
  * tensor([1, 2], { device: cpu });
  */
-/** Every backend `device()` has made in this process (the scopes of `tidy` cover them all). */
-export function madeBackends(): Backend[] {
-  return [...made.values()];
-}
-
 export function device(nameOrBackend: string | Backend): Backend {
   if (typeof nameOrBackend !== 'string') return nameOrBackend;
   const name = resolveDeviceName(nameOrBackend);
