@@ -66,7 +66,10 @@ export class Tensor {
 
   // -- reading numbers back ---------------------------------------------------------------------
   /** All elements as a flat array of numbers (row-major). */
-  toArray(): number[] { return toNumbers(this.storage.backend.read(this.storage)); }
+  toArray(): number[] {
+    const b = this.storage.backend;
+    return toNumbers(b.peek ? b.peek(this.storage) : b.read(this.storage)); // peek: no intermediate copy
+  }
   /** The elements as a typed array copy (row-major). */
   data(): TypedArray { return this.storage.backend.read(this.storage); }
   /** The elements, downloaded asynchronously where the device needs it (WebGPU); works everywhere. */

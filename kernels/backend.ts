@@ -87,6 +87,11 @@ export interface Backend {
   /** Copy the numbers back to the host. The returned array is the caller's to keep. */
   read(s: Storage): TypedArray;
   /**
+   * Optional (host-memory backends): the storage's own array, no copy, for a caller that only reads
+   * it at once and keeps nothing (`toArray` converts it straight into numbers). Never written to.
+   */
+  peek?(s: Storage): TypedArray;
+  /**
    * The same, for devices that can only download asynchronously (WebGPU). Backends without it
    * are read with `read`; `Tensor.dataAsync()` picks whichever exists.
    */

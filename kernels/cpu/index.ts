@@ -84,6 +84,10 @@ export class CpuBackend implements Backend {
     return dataOf(s).slice();
   }
 
+  peek(s: Storage): TypedArray {
+    return dataOf(s);
+  }
+
   /** Storages made inside a tidy scope are recycled (pool.ts); any other is the garbage collector's. */
   dispose(s: Storage): void {
     if (s instanceof CpuStorage) disposeStorage(s);
