@@ -5,6 +5,7 @@
  * written as JSON under bench/results/ (atomically).
  */
 import Benchmark from 'benchmark';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,4 +97,24 @@ export function medianSeconds(fn: () => void, minSamples = 5, minSeconds = 2, wa
   }
   times.sort((a, b) => a - b);
   return times[times.length >> 1];
+}
+
+/** Run `bench/peers/<script>` with Debian's /usr/bin/python3 and parse the JSON line it prints. */
+export function pythonPeer<T>(script: string, args: readonly (string | number)[]): T {
+  const path = join(dirname(fileURLToPath(import.meta.url)), 'peers', script);
+  return JSON.parse(execFileSync('/usr/bin/python3', [path, ...args.map(String)], { encoding: 'utf8' })) as T;
+}
+
+/** The median of some numbers (the upper one of the middle two for an even count). */
+export function medianOf(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[values.length >> 1];
+}
+
+/** Ours / the peer's time, round by round: the median ratio and its range (null if a round lacks the peer). */
+export interface RatioOverRounds { ratio: number; min: number; max: number; range: string }
+export function ratioOverRounds(ours: readonly number[], peer: readonly (number | null)[]): RatioOverRounds | null {
+  if (peer.length !== ours.length || peer.some((p) => p === null)) return null;
+  const ratios = ours.map((o, i) => o / (peer[i] as number));
+  const min = Math.min(...ratios), max = Math.max(...ratios);
+  return { ratio: medianOf(ratios), min, max, range: ratios.length > 1 ? `${min.toFixed(2)}-${max.toFixed(2)}×` : '' };
 }

@@ -5,7 +5,7 @@
  *   { device: 'cpu' }     a device name or a Backend (engine/device.ts)
  *   neither               the active backend (`useDevice` / `getBackend()`)
  */
-import { getBackend, sizeOf, type Backend, type DType, type TypedArray } from '../kernels/backend.ts';
+import { dtypeOfArray, getBackend, sizeOf, type Backend, type DType, type TypedArray } from '../kernels/backend.ts';
 import { device } from './device.ts';
 import { defaultGenerator, type Generator } from './rng.ts';
 import { fmtShape } from './shape.ts';
@@ -89,7 +89,7 @@ export function tensor(data: NestedArray | ArrayLike<number>, shape?: readonly n
  * const x = asTensor(new Float32Array([1, 2, 3, 4]), [2, 2]);   // shares the array on host backends
  */
 export function asTensor(data: TypedArray, shape: readonly number[] = [data.length], opts: TensorOptions = {}): Tensor {
-  const own: DType = data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : 'int32';
+  const own = dtypeOfArray(data);
   const backend = backendFor(opts);
   if (backend.adopt === undefined || (opts.dtype ?? own) !== own) return make(data, shape, opts);
   if (sizeOf(shape) !== data.length) throw new Error(`asTensor: ${data.length} values cannot have shape ${fmtShape(shape)}`);

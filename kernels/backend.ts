@@ -249,6 +249,11 @@ export function denseStrides(shape: readonly number[]): number[] {
 
 export const BYTES_PER_ELEMENT: Readonly<Record<DType, number>> = { float32: 4, float64: 8, int32: 4 };
 
+/** The dtype of a typed array (Float32Array, Float64Array or Int32Array). */
+export function dtypeOfArray(a: TypedArray): DType {
+  return a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : 'int32';
+}
+
 export function allocArray(dtype: DType, size: number): TypedArray {
   switch (dtype) {
     case 'float32': return new Float32Array(size);

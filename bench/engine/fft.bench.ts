@@ -13,13 +13,12 @@
  * Run: `npm run bench -- fft`. Prints a table with each time's ratio to PyTorch's; writes
  * bench/results/fft.json.
  */
-import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { complexMul, irfft2, manualSeed, randn, rfft2, useDevice } from '../../engine/index.ts';
 import type { Backend, Storage } from '../../kernels/backend.ts';
 import { CpuBackend } from '../../kernels/cpu/index.ts';
 import { irfft2ByMatmul, rfft2ByMatmul } from '../../kernels/gpu/fft.ts';
-import { medianSeconds, writeResults } from '../harness.ts';
+import { medianSeconds, pythonPeer, writeResults } from '../harness.ts';
 
 const threads = availableParallelism();
 const backend = useDevice();
@@ -58,9 +57,7 @@ for (const n of SIDES) {
 }
 
 try {
-  const script = new URL('../peers/torch_fft.py', import.meta.url).pathname;
-  const torch = JSON.parse(execFileSync('/usr/bin/python3', [script, String(threads), ...SIDES.map(String)], { encoding: 'utf8' })) as
-    { version: string; cases: Record<string, { rfft2: number; irfft2: number; spt_fwd_bwd: number }> };
+  const torch = pythonPeer<{ version: string; cases: Record<string, { rfft2: number; irfft2: number; spt_fwd_bwd: number }> }>('torch_fft.py', [threads, ...SIDES]);
   const impl = `PyTorch ${torch.version} (${threads} thr)`;
   for (const n of SIDES) {
     const c = torch.cases[String(n)], label = `[1,${C},${n},${n}]`;

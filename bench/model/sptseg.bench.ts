@@ -12,11 +12,10 @@
  * SPT_BENCH_RUNS (default 1) timed runs each: a forward takes seconds on a 2-core machine.
  * Run: `npm run bench -- sptseg`. Writes bench/results/sptseg.json.
  */
-import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { manualSeed, noGrad, normalize, randn, useDevice } from '../../engine/index.ts';
 import { SptSeg, VOC_VIT_B16 } from '../../model/segmenter.ts';
-import { writeResults } from '../harness.ts';
+import { pythonPeer, writeResults } from '../harness.ts';
 
 const threads = availableParallelism();
 const runs = Number(process.env.SPT_BENCH_RUNS ?? 1);
@@ -43,9 +42,7 @@ rows.push({
 });
 
 try {
-  const script = new URL('../peers/torch_sptseg.py', import.meta.url).pathname;
-  const torch = JSON.parse(execFileSync('/usr/bin/python3', [script, String(threads), String(runs)], { encoding: 'utf8' })) as
-    { version: string; forward_512: number; peak_rss_mib: number };
+  const torch = pythonPeer<{ version: string; forward_512: number; peak_rss_mib: number }>('torch_sptseg.py', [threads, runs]);
   rows.push({ case: 'SPT-SEG ViT-B/16 forward 512', impl: `PyTorch ${torch.version} (${threads} thr)`, seconds: torch.forward_512, peakMiB: torch.peak_rss_mib });
 } catch (err) {
   console.warn(`PyTorch peer skipped (apt-get install python3-torch): ${(err as Error).message.split('\n')[0]}`);

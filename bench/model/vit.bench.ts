@@ -10,12 +10,11 @@
  * table with the median ratio to PyTorch's time and its range over the rounds; writes
  * bench/results/vit.json. Random weights throughout: speed does not depend on their values.
  */
-import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { manualSeed, noGrad, randn, tidy, useDevice } from '../../engine/index.ts';
 import { ResidualAttentionBlock } from '../../model/blocks.ts';
 import { VIT_B_16, VisionTransformer } from '../../model/vit.ts';
-import { medianSeconds, writeResults } from '../harness.ts';
+import { medianOf, medianSeconds, pythonPeer, ratioOverRounds, writeResults } from '../harness.ts';
 import { tfjsVitPeer } from '../peers/tfjs-vit.ts';
 
 const threads = availableParallelism();
@@ -39,9 +38,7 @@ const ours = (): number[] => [
 let torchLabel = '';
 const torch = (): number[] | null => {
   try {
-    const script = new URL('../peers/torch_vit.py', import.meta.url).pathname;
-    const r = JSON.parse(execFileSync('/usr/bin/python3', [script, String(threads)], { encoding: 'utf8' })) as
-      { version: string; blas: string; block_fwd_bwd: number; vit_forward_224: number };
+    const r = pythonPeer<{ version: string; blas: string; block_fwd_bwd: number; vit_forward_224: number }>('torch_vit.py', [threads]);
     if (!torchLabel) console.error(`PyTorch ${r.version} BLAS: ${r.blas}`);
     torchLabel = `PyTorch ${r.version} (${threads} thr)`;
     return [r.block_fwd_bwd, r.vit_forward_224];
@@ -58,26 +55,22 @@ const rounds = Array.from({ length: R }, () => ({ ours: ours(), torch: torch() }
 const tfjs = await tfjsVitPeer();
 const tfjsSeconds = tfjs ? medianSeconds(tfjs.vitForward, 3, 3) : null;
 
-const mid = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1];
 const rows: Record<string, string | number | null>[] = [];
 console.log(`\n### vit (${R} round${R > 1 ? 's' : ''})\n`);
 console.log('| case | impl | ms | vs PyTorch (median of rounds) | range |');
 console.log('|---|---|---:|---:|---:|');
 CASES.forEach((name, c) => {
-  const withTorch = rounds.every((r) => r.torch !== null);
-  const ratios = withTorch ? rounds.map((r) => r.ours[c] / r.torch![c]) : [];
-  const ratio = ratios.length ? mid(ratios) : null;
-  const range = ratios.length > 1 ? `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}×` : '';
-  const oursS = mid(rounds.map((r) => r.ours[c]));
-  rows.push({ case: name, impl: `ours (${backend.name})`, seconds: oursS, rounds: R, ratio, ratioMin: ratios.length ? Math.min(...ratios) : null, ratioMax: ratios.length ? Math.max(...ratios) : null });
-  console.log(`| ${name} | ours (${backend.name}) | ${(oursS * 1000).toFixed(1)} | ${ratio === null ? '' : `${ratio.toFixed(2)}× its time`} | ${range} |`);
+  const oursS = medianOf(rounds.map((r) => r.ours[c]));
+  const torchTimes = rounds.map((r) => r.torch?.[c] ?? null);
+  const ratio = ratioOverRounds(rounds.map((r) => r.ours[c]), torchTimes);
+  const torchS = ratio ? medianOf(torchTimes as number[]) : null;
+  rows.push({ case: name, impl: `ours (${backend.name})`, seconds: oursS, rounds: R, ratio: ratio?.ratio ?? null, ratioMin: ratio?.min ?? null, ratioMax: ratio?.max ?? null });
+  console.log(`| ${name} | ours (${backend.name}) | ${(oursS * 1000).toFixed(1)} | ${ratio ? `${ratio.ratio.toFixed(2)}× its time` : ''} | ${ratio?.range ?? ''} |`);
   if (c === 1 && tfjs && tfjsSeconds !== null) {
-    const torchS = withTorch ? mid(rounds.map((r) => r.torch![c])) : null;
     rows.push({ case: name, impl: tfjs.label, seconds: tfjsSeconds });
     console.log(`| ${name} | ${tfjs.label} | ${(tfjsSeconds * 1000).toFixed(1)} | ${torchS ? `${(tfjsSeconds / torchS).toFixed(2)}× its time` : ''} | |`);
   }
-  if (withTorch) {
-    const torchS = mid(rounds.map((r) => r.torch![c]));
+  if (torchS !== null) {
     rows.push({ case: name, impl: torchLabel, seconds: torchS, rounds: R });
     console.log(`| ${name} | ${torchLabel} | ${(torchS * 1000).toFixed(1)} | 1.00× | |`);
   }

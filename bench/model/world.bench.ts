@@ -14,7 +14,6 @@
  * repeats ours-then-the-twins that many times and reports medians and the ratios' range, default 3).
  * Threads: ours uses the wasm pool's threads, the twin as many. Writes bench/results/world.json.
  */
-import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { tidy, useDevice } from '../../engine/index.ts';
 import { AdamW, clipGradNorm } from '../../engine/optim/index.ts';
@@ -26,7 +25,7 @@ import { WORLD_CLASS_NAMES } from '../../train/world/classes.ts';
 import { worldSptConfig, worldTaskOptions } from '../../train/world/run.ts';
 import { WORLD_DEFAULTS } from '../../train/world/scenes.ts';
 import { worldClassText, WorldSegStream } from '../../train/world/segment.ts';
-import { writeResults } from '../harness.ts';
+import { medianOf, medianSeconds, pythonPeer, ratioOverRounds, writeResults } from '../harness.ts';
 
 const runs = Number(process.env.SPT_BENCH_RUNS ?? 5);
 const backend = useDevice();
@@ -38,11 +37,8 @@ const optimizer = new AdamW(params, { lr: 1e-3, betas: [0.9, 0.98], eps: 1e-6, w
 const batch = new WorldStream(1, cfg.batchSize, cfg.single, cfg.clip.vision.patchSize, cfg.world).next();
 const B = cfg.batchSize, O = batch.regionClasses.shape[0], M = batch.patchClasses.shape[0];
 
-function median(fn: () => void): number {
-  fn();
-  const times = Array.from({ length: runs }, () => { const t0 = performance.now(); fn(); return (performance.now() - t0) / 1000; });
-  return times.sort((a, b) => a - b)[times.length >> 1];
-}
+/** Median seconds of `runs` timed calls after one warm-up. */
+const median = (fn: () => void): number => medianSeconds(fn, runs, 0);
 // SPT-SEG on the world CLIP, as runWorld builds and trains it (batch 16, spectral prompts, HiLo).
 const SEG_BATCH = 16;
 const seg = sptSegFromClip(clip, worldSptConfig(clip, { spectral: true, attention: 'hilo' }));
@@ -71,16 +67,14 @@ const visionStep = (): void => tidy(() => {
 
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores`;
 const CASES = [`world SPT-SEG train step (B ${SEG_BATCH}, HiLo, spectral)`, `world pretrain step (B ${B}, O ${O}, M ${M})`, 'world image tower fwd+bwd'];
-const python = (script: string, args: (string | number)[]): Record<string, number | string> =>
-  JSON.parse(execFileSync('/usr/bin/python3', [new URL(`../peers/${script}`, import.meta.url).pathname, ...args.map(String)], { encoding: 'utf8' })) as Record<string, number | string>;
 
 /** One round: ours, then the twins, each case's seconds (the twin's null where PyTorch is missing). */
 function round(): { ours: number[]; torch: (number | null)[]; version: string } {
   const ours = [median(segTrain), median(pretrainStep), median(visionStep)];
   try {
-    const seg = python('torch_world_seg.py', [threads, SEG_BATCH]);
-    const pre = python('torch_world.py', [threads, B, O, M]);
-    return { ours, torch: [seg.step as number, pre.step as number, pre.vision_fwd_bwd as number], version: String(seg.version) };
+    const seg = pythonPeer<{ version: string; step: number }>('torch_world_seg.py', [threads, SEG_BATCH]);
+    const pre = pythonPeer<{ step: number; vision_fwd_bwd: number }>('torch_world.py', [threads, B, O, M]);
+    return { ours, torch: [seg.step, pre.step, pre.vision_fwd_bwd], version: seg.version };
   } catch (err) {
     console.warn(`PyTorch twins skipped (apt-get install python3-torch): ${(err as Error).message.split('\n')[0]}`);
     return { ours, torch: [null, null, null], version: '' };
@@ -90,20 +84,18 @@ function round(): { ours: number[]; torch: (number | null)[]; version: string } 
 // On a shared machine one pair of timings can be off by tens of percent: SPT_BENCH_ROUNDS repeats
 // the whole round (ours, then the twins) and reports the medians and the range of the ratios.
 const rounds = Array.from({ length: Math.max(1, Number(process.env.SPT_BENCH_ROUNDS ?? 3)) }, round);
-const mid = (v: number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1];
 const rows: Record<string, string | number | null>[] = [];
 console.log(`\n### world (${rounds.length} round${rounds.length > 1 ? 's' : ''})\n`);
 console.log('| case | ours ms | PyTorch ms | ours / PyTorch time | range over rounds | machine |');
 console.log('|---|---:|---:|---:|---:|---|');
 CASES.forEach((name, c) => {
   const ours = rounds.map((r) => r.ours[c]);
-  const torch = rounds.map((r) => r.torch[c]).filter((v): v is number => v !== null);
-  const ratios = torch.length === rounds.length ? rounds.map((r) => r.ours[c] / (r.torch[c] as number)) : [];
-  const ratio = ratios.length ? mid(ratios) : null;
-  const range = ratios.length > 1 ? `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}×` : '';
-  rows.push({ case: name, impl: `ours (${backend.name}, ${threads} thr)`, seconds: mid(ours), machine, rounds: rounds.length, ratio, ratioMin: ratios.length ? Math.min(...ratios) : null, ratioMax: ratios.length ? Math.max(...ratios) : null });
-  if (torch.length) rows.push({ case: name, impl: `PyTorch ${rounds[0].version} (${threads} thr)`, seconds: mid(torch), machine, rounds: rounds.length });
-  console.log(`| ${name} | ${(1000 * mid(ours)).toFixed(0)} | ${torch.length ? (1000 * mid(torch)).toFixed(0) : '–'} | ${ratio === null ? '–' : `${ratio.toFixed(2)}×`} | ${range} | ${machine}, ${threads} thr |`);
+  const torch = rounds.map((r) => r.torch[c]);
+  const r = ratioOverRounds(ours, torch);
+  const torchS = r ? medianOf(torch as number[]) : null;
+  rows.push({ case: name, impl: `ours (${backend.name}, ${threads} thr)`, seconds: medianOf(ours), machine, rounds: rounds.length, ratio: r?.ratio ?? null, ratioMin: r?.min ?? null, ratioMax: r?.max ?? null });
+  if (torchS !== null) rows.push({ case: name, impl: `PyTorch ${rounds[0].version} (${threads} thr)`, seconds: torchS, machine, rounds: rounds.length });
+  console.log(`| ${name} | ${(1000 * medianOf(ours)).toFixed(0)} | ${torchS !== null ? (1000 * torchS).toFixed(0) : '–'} | ${r ? `${r.ratio.toFixed(2)}×` : '–'} | ${r?.range ?? ''} | ${machine}, ${threads} thr |`);
 });
 writeResults('world', rows);
 process.exit(0); // the wasm worker pool keeps handles open

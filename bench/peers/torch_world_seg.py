@@ -12,7 +12,6 @@ not depend on their values). Prints JSON: the median seconds of a step. Run by t
 Debian's /usr/bin/python3: argv = threads B.
 """
 import json
-import math
 import os
 import sys
 
@@ -22,32 +21,10 @@ import torch.nn.functional as F
 HERE = os.path.dirname(__file__)
 sys.path.insert(0, os.path.join(HERE, '..', '..', 'tools', 'reference'))
 sys.path.insert(0, HERE)
+from losses_fixtures import sigmoid_focal_loss, ssim  # noqa: E402  (the official focal loss and SSIM)
 from sptseg_fixtures import ATMSingleHeadSeg, VPTCLIPVisionTransformer, is_trainable  # noqa: E402
 from timing import median_seconds  # noqa: E402
 from torch_world import ConvStem  # noqa: E402
-
-
-def sigmoid_focal_loss(inputs, targets, num_masks, alpha=0.25, gamma=2):
-    """The official focal loss (as tools/reference/losses_fixtures.py, which needs scikit-image)."""
-    prob = inputs.sigmoid()
-    loss = F.binary_cross_entropy_with_logits(inputs, targets, reduction='none') * (1 - (prob * targets + (1 - prob) * (1 - targets))) ** gamma
-    return ((alpha * targets + (1 - alpha) * (1 - targets)) * loss).mean(1).sum() / num_masks
-
-
-def ssim(img1, img2, window_size=11, sigma=1.5):
-    """The official SSIM: an 11x11 Gaussian window (sigma 1.5) as a depthwise conv, zero padding, mean of the map."""
-    g = torch.tensor([math.exp(-(x - window_size // 2) ** 2 / (2 * sigma ** 2)) for x in range(window_size)])
-    g = (g / g.sum())[:, None]
-    C = img1.shape[1]
-    window = (g @ g.t()).expand(C, 1, window_size, window_size).contiguous()
-
-    def blur(x):
-        return F.conv2d(x, window, padding=window_size // 2, groups=C)
-
-    mu1, mu2 = blur(img1), blur(img2)
-    s11, s22, s12 = blur(img1 * img1) - mu1 ** 2, blur(img2 * img2) - mu2 ** 2, blur(img1 * img2) - mu1 * mu2
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
-    return (((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) / ((mu1 ** 2 + mu2 ** 2 + c1) * (s11 + s22 + c2))).mean()
 
 
 def targets_of(labels, C):

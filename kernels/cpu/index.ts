@@ -3,7 +3,7 @@
  * folder. Slow and obviously correct; every faster backend is tested against it.
  */
 import {
-  denseStrides, sizeOf,
+  denseStrides, dtypeOfArray, sizeOf,
   type Backend, type BinaryOp, type DType, type MatmulArgs, type MemoryInfo, type ReduceOp,
   type Storage, type StridedView, type TypedArray, type UnaryOp,
 } from '../backend.ts';
@@ -68,8 +68,7 @@ export class CpuBackend implements Backend {
 
   /** Take `data` as a storage of its own dtype, without copying it. */
   adopt(data: TypedArray): Storage {
-    const dtype: DType = data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : 'int32';
-    const s = this.wrap(data, dtype);
+    const s = this.wrap(data, dtypeOfArray(data));
     s.recyclable = false; // the caller's array: never handed to another tensor
     return s;
   }

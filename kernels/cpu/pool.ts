@@ -19,7 +19,7 @@
  *     never recycled, since its owner may still read it.
  * Does not: decide what a scope keeps (engine/memory.ts), or allocate wasm memory (kernels/wasm).
  */
-import type { DType, Storage, TypedArray } from '../backend.ts';
+import { allocArray as freshArray, dtypeOfArray, type DType, type Storage, type TypedArray } from '../backend.ts';
 import { runInScope } from '../scope.ts';
 import type { CpuStorage } from './storage.ts';
 
@@ -32,15 +32,6 @@ const free = new Map<string, TypedArray[]>();
 let freeBytes = 0;
 
 const keyOf = (dtype: DType, length: number): string => `${dtype}:${length}`;
-const dtypeOf = (a: TypedArray): DType => (a instanceof Float32Array ? 'float32' : a instanceof Float64Array ? 'float64' : 'int32');
-
-function make(dtype: DType, size: number): TypedArray {
-  switch (dtype) {
-    case 'float32': return new Float32Array(size);
-    case 'float64': return new Float64Array(size);
-    case 'int32': return new Int32Array(size);
-  }
-}
 
 /** A released array of this dtype and length, or null. Its contents are whatever it last held. */
 function reuse(dtype: DType, size: number): TypedArray | null {
@@ -55,20 +46,20 @@ function reuse(dtype: DType, size: number): TypedArray | null {
 /** A zero-filled array: a released one when there is one of this dtype and length, else a new one. */
 export function allocArray(dtype: DType, size: number): TypedArray {
   const a = reuse(dtype, size);
-  if (a === null) return make(dtype, size);
+  if (a === null) return freshArray(dtype, size);
   a.fill(0);
   return a;
 }
 
 /** Like `allocArray` but not cleared, for a caller that writes every element (the wasm copy-out). */
 export function allocArrayUninitialised(dtype: DType, size: number): TypedArray {
-  return reuse(dtype, size) ?? make(dtype, size);
+  return reuse(dtype, size) ?? freshArray(dtype, size);
 }
 
 /** Give an array back for reuse (dropped when the free list is full or the array is small). */
 function release(a: TypedArray): void {
   if (a.length < POOL_MIN_LENGTH || freeBytes + a.byteLength > POOL_LIMIT_BYTES) return;
-  const key = keyOf(dtypeOf(a), a.length);
+  const key = keyOf(dtypeOfArray(a), a.length);
   let list = free.get(key);
   if (list === undefined) free.set(key, list = []);
   list.push(a);
@@ -113,11 +104,8 @@ export function tidy<T>(fn: () => T, keep: (result: T) => Iterable<Storage>): T 
   const { result, scope } = runInScope(scopes, fn);
   const kept = new Set<Storage>(keep(result));
   for (const s of scope) {
-    if (kept.has(s)) {
-      if (scopes.length > 0) scopes[scopes.length - 1].add(s); // survives into the enclosing scope
-    } else {
-      disposeStorage(s);
-    }
+    if (kept.has(s)) track(s); // survives into the enclosing scope, if any
+    else disposeStorage(s);
   }
   return result;
 }

@@ -3,7 +3,7 @@
  * `erf` uses the Abramowitz-Stegun 7.1.26-style rational approximation refined to double
  * precision (see `erf` below); everything else is `Math`.
  */
-import { type UnaryOp, type TypedArray } from '../backend.ts';
+import { dtypeOfArray, type UnaryOp, type TypedArray } from '../backend.ts';
 import { allocArray } from './pool.ts';
 
 /**
@@ -72,7 +72,7 @@ export const UNARY_FNS: Record<UnaryOp, (x: number) => number> = {
  * its call site to one function. The values are the same: each loop applies exactly UNARY_FNS[op].
  */
 export function unary(op: UnaryOp, x: TypedArray): TypedArray {
-  const out = allocArray(x instanceof Int32Array ? 'int32' : x instanceof Float64Array ? 'float64' : 'float32', x.length);
+  const out = allocArray(dtypeOfArray(x), x.length);
   const n = x.length;
   switch (op) {
     case 'neg': for (let i = 0; i < n; i++) out[i] = -x[i]; break;
