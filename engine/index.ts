@@ -43,6 +43,7 @@ export { normalize, type NormalizeOptions } from './functional/normalize.ts';
 export { avgPool2d } from './functional/pool.ts';
 export { windowPartition, windowReverse, padTo } from './functional/window.ts';
 export { rfft2, irfft2, type FftNorm, type FftOptions } from './ops/fft.ts';
+export { correlate1d } from './ops/correlate.ts';
 export { complexMul } from './functional/complex.ts';
 export { tidy, dispose, memory, trackMemory, type TensorContainer, type KeepList } from './memory.ts';
 export type { MemoryInfo } from '../kernels/backend.ts';

@@ -148,6 +148,15 @@ export interface Backend {
   /** Batched matrix product; returns dense [batch, m, n]. */
   matmul(a: Storage, b: Storage, args: MatmulArgs): Storage;
 
+  // -- filters (kernels/*/correlate.ts) --------------------------------------------------------
+  /**
+   * 1-D correlation along the middle axis of x seen as [outer, n, inner], zero-padded so the length
+   * stays n: out[o, i, j] = Σ_t weights[t] · x[o, i + t − r, j] over the t with 0 <= i + t − r < n,
+   * r = (K − 1) / 2 for K = weights.length (odd). Terms are added in ascending t. Returns dense
+   * [outer, n, inner] (scipy.ndimage.correlate1d with mode 'constant', cval 0).
+   */
+  correlate1d(x: Storage, outer: number, n: number, inner: number, weights: readonly number[]): Storage;
+
   // -- Fourier transforms (kernels/*/fft.ts) ---------------------------------------------------
   /**
    * 2-D DFT of each real [H, W] image of x [batch, H, W], onesided along W:

@@ -9,6 +9,7 @@ import {
 } from '../backend.ts';
 import { binary, where } from './binary.ts';
 import { copy } from './copy.ts';
+import { correlate1d } from './correlate.ts';
 import { irfft2, rfft2 } from './fft.ts';
 import { gather, scatterAdd } from './gather.ts';
 import { matmul } from './matmul.ts';
@@ -131,6 +132,10 @@ export class CpuBackend implements Backend {
 
   matmul(a: Storage, b: Storage, args: MatmulArgs): Storage {
     return this.wrap(matmul(dataOf(a), dataOf(b), args, a.dtype), a.dtype);
+  }
+
+  correlate1d(x: Storage, outer: number, n: number, inner: number, weights: readonly number[]): Storage {
+    return this.wrap(correlate1d(dataOf(x), outer, n, inner, weights, x.dtype), x.dtype);
   }
 
   // -- Fourier transforms (fft.js for powers of two, a direct DFT otherwise) --------------------

@@ -25,12 +25,14 @@ import {
 } from '../backend.ts';
 import { binary as cpuBinary, where as cpuWhere } from '../cpu/binary.ts';
 import { copy as cpuCopy } from '../cpu/copy.ts';
+import { correlate1d as cpuCorrelate1d } from '../cpu/correlate.ts';
 import { gather as cpuGather, scatterAdd as cpuScatterAdd } from '../cpu/gather.ts';
 import { matmul as cpuMatmul } from '../cpu/matmul.ts';
 import { reduce as cpuReduce } from '../cpu/reduce.ts';
 import { unary as cpuUnary } from '../cpu/unary.ts';
 import { binaryGpu, whereGpu } from './binary.ts';
 import { copyIntoGpu, planCopyInto, stridedCopyGpu } from './copy.ts';
+import { correlate1dGpu } from './correlate.ts';
 import {
   createGpu, describeRenderer, kernelMode, maxElements, resolvedMode, GPU_MODES, type GpuInstance, type GpuMode,
 } from './device.ts';
@@ -254,6 +256,16 @@ export class GpuBackend implements Backend {
     const out = this.alloc(sa.dtype, args.batch * args.m * args.n, [sa, sb]);
     if (this.onGpu(out, [sa, sb])) matmulGpu(this.runner, sa, sb, args, out);
     else this.runner.hostOp(out, [sa, sb], ([x, y]) => cpuMatmul(x, y, args, sa.dtype));
+    return out;
+  }
+
+  // -- filters -------------------------------------------------------------------------------------
+
+  correlate1d(x: Storage, outer: number, n: number, inner: number, weights: readonly number[]): Storage {
+    const sx = this.s(x);
+    const out = this.alloc(sx.dtype, outer * n * inner, [sx]);
+    if (this.onGpu(out, [sx])) correlate1dGpu(this.runner, sx, n, inner, weights, out);
+    else this.runner.hostOp(out, [sx], ([a]) => cpuCorrelate1d(a, outer, n, inner, weights, sx.dtype));
     return out;
   }
 

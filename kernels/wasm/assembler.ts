@@ -117,6 +117,8 @@ export const i32 = {
   and: op2(0x71), shl: op2(0x74),
   /** a < b ? a : b, with `select` (no branch). Operands are evaluated twice: pass locals. */
   minS: (a: Code, b: Code): Code => [...a, ...b, ...a, ...b, 0x48, 0x1b],
+  /** a > b ? a : b, the same way. */
+  maxS: (a: Code, b: Code): Code => [...a, ...b, ...a, ...b, 0x4a, 0x1b],
   /** Atomic fetch-and-add (threads proposal): returns the old value. Sequentially consistent. */
   atomicAdd: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, 0xfe, 0x1e, ...memarg(2, offset)],
 };

@@ -8,6 +8,7 @@
  *   binary   add sub mul div maximum minimum, same shape or a bias / per-row broadcast (binary.ts)
  *   unary    exp, sigmoid; neg abs sqrt relu (exact)           (unary.ts)
  *   reduce   sum over the last axis                           (reduce.ts)
+ *   correlate1d  the 1-D filter of SSIM's blur                 (correlate.ts, correlate-simd.ts)
  * Storages are the reference's `CpuStorage` (plain typed arrays), so the two backends mix freely
  * and every inherited kernel reads them as usual; the wasm kernels copy in and out of the wasm
  * memory (the matmul: the shared one its workers see; the elementwise kernels: an unshared one,
@@ -22,6 +23,7 @@
 import type { BinaryOp, MatmulArgs, ReduceOp, Storage, UnaryOp } from '../backend.ts';
 import { CpuBackend, dataOf } from '../cpu/index.ts';
 import { binaryF32 } from './binary.ts';
+import { correlateF32 } from './correlate.ts';
 import { PARALLEL_MIN_MACS, matmulF32, type Parallel } from './matmul.ts';
 import { createKernels, missingFeature, type WasmKernels } from './module.ts';
 import { createPool, defaultThreads } from './pool.ts';
@@ -93,6 +95,16 @@ export class WasmBackend extends CpuBackend {
       if (out !== null) return this.wrap(out, 'float32');
     }
     return super.unary(op, x);
+  }
+
+  override correlate1d(x: Storage, outer: number, n: number, inner: number, weights: readonly number[]): Storage {
+    // Always the SIMD kernel for float32 (no size threshold): its sums are those of the band-matrix
+    // matmul it replaced, at every size (correlate-simd.ts).
+    if (x.dtype === 'float32') {
+      const out = correlateF32(this.kernels, dataOf(x) as Float32Array, outer, n, inner, weights);
+      if (out !== null) return this.wrap(out, 'float32');
+    }
+    return super.correlate1d(x, outer, n, inner, weights);
   }
 
   override reduce(op: ReduceOp, x: Storage, outer: number, inner: number): Storage {

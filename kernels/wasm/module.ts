@@ -14,6 +14,7 @@
  * synchronous and the workers only run inside a call).
  */
 import { Module, f32x4, get, v128 } from './assembler.ts';
+import { addCorrelate } from './correlate-simd.ts';
 import { addElementwise, type SimdUnaryOp } from './elementwise.ts';
 import { addGemm, type GemmShape } from './gemm.ts';
 import { addPacking } from './pack.ts';
@@ -59,6 +60,9 @@ export interface KernelExports extends UnaryKernels {
   /** `bin_add`, `bin_sub_r`, ...: see `elementwise.ts`. */
   [binary: `bin_${string}`]: (a: number, b: number, out: number, rows: number, len: number, bSplat: number) => void;
   sum_rows(x: number, out: number, outer: number, inner: number): void;
+  /** The 1-D correlations of `correlate.ts`. */
+  corr_rows(x: number, out: number, w: number, outer: number, n: number, inner: number, r: number): void;
+  corr_last(x: number, out: number, w: number, rows: number, n: number, r: number, pad: number): void;
 }
 
 /** Can this engine run the kernels? Returns the reason when it cannot. */
@@ -113,15 +117,19 @@ function reserveIn(memory: WebAssembly.Memory): (bytes: number) => number {
   };
 }
 
-/** The elementwise kernels alone, for an unshared memory (see `WasmKernels.local`). */
-export function compileLocalKernels(): WebAssembly.Module {
+/**
+ * The single-threaded kernels (elementwise, correlate) for an unshared memory (`WasmKernels.local`);
+ * `fma` as the GEMM's, so that a correlation adds its products exactly as a band-matrix matmul would.
+ */
+export function compileLocalKernels(fma: boolean): WebAssembly.Module {
   const mod = new Module({ initial: 1, maximum: MAX_PAGES, shared: false });
   addElementwise(mod);
+  addCorrelate(mod, fma);
   return new WebAssembly.Module(mod.bytes());
 }
 
 /** Instantiate compiled kernels over a fresh shared memory, and the local kernels over an unshared one. */
-export function instantiate(module: WebAssembly.Module, shape: GemmShape, localModule: WebAssembly.Module = compileLocalKernels()): WasmKernels {
+export function instantiate(module: WebAssembly.Module, shape: GemmShape, localModule: WebAssembly.Module = compileLocalKernels(shape.fma)): WasmKernels {
   const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const exports = instance.exports as unknown as KernelExports;
@@ -142,7 +150,7 @@ let compiled: { module: WebAssembly.Module; shape: GemmShape; local: WebAssembly
 export function createKernels(): WasmKernels {
   if (compiled === null) {
     const shape = defaultShape();
-    compiled = { module: compileKernels(shape), shape, local: compileLocalKernels() };
+    compiled = { module: compileKernels(shape), shape, local: compileLocalKernels(shape.fma) };
   }
   return instantiate(compiled.module, compiled.shape, compiled.local);
 }

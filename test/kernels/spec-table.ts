@@ -249,6 +249,22 @@ function fftCases(): SpecCase[] {
   ];
 }
 
+function correlateCases(): SpecCase[] {
+  const GAUSS = [0.0010284, 0.0075988, 0.0360008, 0.1093607, 0.2130055, 0.2660117, 0.2130055, 0.1093607, 0.0360008, 0.0075988, 0.0010284];
+  const c = (shape: [number, number, number], w: number[]) => (inp: Inputs, b: Backend) =>
+    b.correlate1d(inp.f32(shape), shape[0], shape[1], shape[2], w);
+  return [
+    spec('correlate1d [144, 64, 64] 11 taps (SSIM along H)', c([144, 64, 64], GAUSS)),
+    spec('correlate1d [9216, 64, 1] 11 taps (SSIM along W)', c([9216, 64, 1], GAUSS)),
+    spec('correlate1d [3, 7, 21] asymmetric 5 taps (inner not a multiple of 4)', c([3, 7, 21], [0.5, -1, 2, 0.25, -0.75])),
+    spec('correlate1d [5, 19, 1] asymmetric 3 taps (n not a multiple of 4)', c([5, 19, 1], [1, -2, 3])),
+    spec('correlate1d [2, 3, 1] 11 taps (axis shorter than the window)', c([2, 3, 1], GAUSS)),
+    spec('correlate1d [2, 4, 6] 11 taps (axis shorter than the window)', c([2, 4, 6], GAUSS)),
+    spec('correlate1d [4, 10, 3] (inner 3)', (inp, b) => b.correlate1d(inp.f32([4, 10, 3]), 4, 10, 3, [1, 2, 3])),
+    spec('correlate1d [6, 5, 2] one tap (a scale)', c([6, 5, 2], [-1.5])),
+  ];
+}
+
 function memoryCases(): SpecCase[] {
   return [
     spec('fromArray float32 round trip', (inp) => inp.f32([1000])),
@@ -265,7 +281,7 @@ function memoryCases(): SpecCase[] {
 
 export const SPEC_CASES: readonly SpecCase[] = [
   ...memoryCases(), ...unaryCases(), ...binaryCases(), ...reduceCases(), ...copyCases(), ...matmulCases(), ...gatherCases(),
-  ...fftCases(),
+  ...fftCases(), ...correlateCases(),
 ];
 
 // -- running --------------------------------------------------------------------------------------

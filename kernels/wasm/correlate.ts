@@ -1,0 +1,23 @@
+/**
+ * The host side of Backend.correlate1d on the wasm backend (float32): copy x and the taps into the
+ * kernels' unshared memory, run `corr_rows` (inner >= 4) or `corr_last` (inner = 1) from
+ * `correlate-simd.ts`, copy the result out. Inner 2 or 3 returns null: the reference handles those.
+ */
+import { copyOut, type WasmKernels } from './module.ts';
+
+/** out = correlate1d(x [outer, n, inner], weights), or null for inner 2 or 3. */
+export function correlateF32(
+  kernels: WasmKernels, x: Float32Array, outer: number, n: number, inner: number, weights: readonly number[],
+): Float32Array | null {
+  if (inner === 2 || inner === 3) return null;
+  const size = outer * n * inner, K = weights.length, r = (K - 1) / 2;
+  const { local } = kernels;
+  const xPtr = local.reserve(4 * (2 * size + K + n + 2 * r + 8));
+  const outPtr = xPtr + 4 * size, wPtr = outPtr + 4 * size, padPtr = wPtr + 4 * K;
+  const mem = new Float32Array(local.memory.buffer);
+  mem.set(x.subarray(0, size), xPtr / 4);
+  mem.set(weights, wPtr / 4); // rounded to float32, as a float32 band matrix would hold them
+  if (inner === 1) local.exports.corr_last(xPtr, outPtr, wPtr, outer, n, r, padPtr);
+  else local.exports.corr_rows(xPtr, outPtr, wPtr, outer, n, inner, r);
+  return copyOut(mem, outPtr / 4, size);
+}
