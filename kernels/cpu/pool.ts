@@ -17,7 +17,8 @@
  *   - storages created outside every scope are left to the garbage collector, as before: `dispose`
  *     of one does nothing. So is an adopted array (`asTensor`'s views of a file's bytes): it is
  *     never recycled, since its owner may still read it.
- * Does not: decide what a scope keeps (engine/memory.ts), or allocate wasm memory (kernels/wasm).
+ * Does not: decide what a scope keeps (engine/memory.ts), or allocate wasm memory itself (the wasm
+ * backend registers its arena as the source of fresh float32 arrays: `useFloat32Source`).
  */
 import { allocArray as freshArray, dtypeOfArray, type DType, type Storage, type TypedArray } from '../backend.ts';
 import { runInScope } from '../scope.ts';
@@ -43,17 +44,38 @@ function reuse(dtype: DType, size: number): TypedArray | null {
   return a;
 }
 
+/**
+ * Where fresh float32 arrays come from, when something better than `new Float32Array` is registered:
+ * the wasm backend's arena (kernels/wasm/arena.ts), whose views its SIMD kernels use in place. It
+ * returns null when it has no room, and the array is an ordinary one.
+ */
+let float32Source: ((size: number, zeroed: boolean) => Float32Array | null) | null = null;
+
+/** Register (or, with null, remove) the source of fresh float32 arrays of POOL_MIN_LENGTH or more. */
+export function useFloat32Source(source: ((size: number, zeroed: boolean) => Float32Array | null) | null): void {
+  float32Source = source;
+}
+
+/** A new array: from the registered float32 source when there is one and it has room. */
+function fresh(dtype: DType, size: number, zeroed: boolean): TypedArray {
+  if (dtype === 'float32' && float32Source !== null && size >= POOL_MIN_LENGTH) {
+    const a = float32Source(size, zeroed);
+    if (a !== null) return a;
+  }
+  return freshArray(dtype, size);
+}
+
 /** A zero-filled array: a released one when there is one of this dtype and length, else a new one. */
 export function allocArray(dtype: DType, size: number): TypedArray {
   const a = reuse(dtype, size);
-  if (a === null) return freshArray(dtype, size);
+  if (a === null) return fresh(dtype, size, true);
   a.fill(0);
   return a;
 }
 
 /** Like `allocArray` but not cleared, for a caller that writes every element (the wasm copy-out). */
 export function allocArrayUninitialised(dtype: DType, size: number): TypedArray {
-  return reuse(dtype, size) ?? freshArray(dtype, size);
+  return reuse(dtype, size) ?? fresh(dtype, size, false);
 }
 
 /** Give an array back for reuse (dropped when the free list is full or the array is small). */

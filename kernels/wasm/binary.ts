@@ -1,6 +1,7 @@
 /**
- * The host side of the SIMD binary kernels: recognise a broadcast the wasm code handles, copy the
- * operands into the kernels' unshared memory (`WasmKernels.local`), run `bin_<op>`, copy the result out.
+ * The host side of the SIMD binary kernels: recognise a broadcast the wasm code handles and run
+ * `bin_<op>` on the operands where they lie in the arena (`runResident`, arena.ts), or, when the
+ * arena has no room, copy them into the growable unshared memory (`WasmKernels.local`) and the result out.
  *
  * Handled (float32, after dropping size-1 axes), `x` dense with the output's shape and `y` either
  *   dense too                       x + y
@@ -12,7 +13,8 @@
  */
 import { sizeOf, type BinaryOp } from '../backend.ts';
 import { SIMD_BINARY, binaryName, type SimdBinaryOp } from './elementwise.ts';
-import { copyOut, type WasmKernels } from './module.ts';
+import { runResident } from './arena.ts';
+import { copyOut, newF32, type WasmKernels } from './module.ts';
 
 /** rows × len, with y read as y[j] (splat = false) or y[r] (splat = true); count = y's elements. */
 interface Layout { rows: number; len: number; splat: boolean; count: number }
@@ -64,6 +66,12 @@ export function binaryF32(
   if (layout === null) return null;
   if (op === 'add' || op === 'mul' || op === 'maximum' || op === 'minimum') swapped = false; // commutative
 
+  const name = binaryName(op, swapped), { rows, len, count } = layout, splat = layout.splat ? 1 : 0;
+  const r = kernels.resident;
+  const done = r && runResident(r.arena, [[x, n], [y, count]], n, newF32,
+    ([xAt, yAt], outAt) => r.exports[name](xAt, yAt, outAt, rows, len, splat));
+  if (done) return done;
+  // The copying path (no room in the arena): the same kernel over the growable local memory.
   const xPtr = kernels.local.reserve(4 * (2 * n + layout.count + 8));
   const yPtr = xPtr + 4 * n, outPtr = yPtr + 4 * layout.count;
   const mem = new Float32Array(kernels.local.memory.buffer);

@@ -3,7 +3,8 @@
  * kernels' unshared memory, run `corr_rows` (inner >= 4) or `corr_last` (inner = 1) from
  * `correlate-simd.ts`, copy the result out. Inner 2 or 3 returns null: the reference handles those.
  */
-import { copyOut, type WasmKernels } from './module.ts';
+import { runResident } from './arena.ts';
+import { copyOut, newF32, type WasmKernels } from './module.ts';
 
 /** out = correlate1d(x [outer, n, inner], weights), or null for inner 2 or 3. */
 export function correlateF32(
@@ -11,6 +12,21 @@ export function correlateF32(
 ): Float32Array | null {
   if (inner === 2 || inner === 3) return null;
   const size = outer * n * inner, K = weights.length, r = (K - 1) / 2;
+  const res = kernels.resident;
+  if (res !== null) {
+    const pad = inner === 1 ? res.arena.scratch(n + 2 * r) : 0; // corr_last's zero-padded row
+    const w = pad === null ? null : res.arena.scratch(K);
+    if (pad !== null && w !== null) {
+      res.arena.view().set(weights, w / 4); // rounded to float32, as a float32 band matrix would hold them
+      const done = runResident(res.arena, [[x, size]], size, newF32, ([xAt], outAt) => {
+        if (inner === 1) res.exports.corr_last(xAt, outAt, w, outer, n, r, pad);
+        else res.exports.corr_rows(xAt, outAt, w, outer, n, inner, r);
+      });
+      if (done) return done;
+    }
+    res.arena.endCall();
+  }
+  // The copying path (no room in the arena): the same kernels over the growable local memory.
   const { local } = kernels;
   const xPtr = local.reserve(4 * (2 * size + K + n + 2 * r + 8));
   const outPtr = xPtr + 4 * size, wPtr = outPtr + 4 * size, padPtr = wPtr + 4 * K;

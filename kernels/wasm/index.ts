@@ -10,10 +10,10 @@
  *   reduce   sum over the last axis                           (reduce.ts)
  *   correlate1d  the 1-D filter of SSIM's blur                 (correlate.ts, correlate-simd.ts)
  * Storages are the reference's `CpuStorage` (plain typed arrays), so the two backends mix freely
- * and every inherited kernel reads them as usual; the wasm kernels copy in and out of the wasm
- * memory (the matmul: the shared one its workers see; the elementwise kernels: an unshared one,
- * where the copies are plain memcpys), which is O(n) against the O(n³) or transcendental work they
- * save. Inside a `tidy` scope the arrays they copy out into are recycled ones (kernels/cpu/pool.ts).
+ * and every inherited kernel reads them as usual. Float32 arrays of 256 floats or more are views
+ * into the arena (arena.ts): the elementwise kernels read and write them in place. The matmul copies
+ * its operands into the shared memory its workers see, and its result out (O(n²) against O(n³)).
+ * Inside a `tidy` scope the arrays are recycled ones (kernels/cpu/pool.ts).
  *
  * Use: `const wasm = createWasmBackend(); if (wasm) setBackend(wasm);` (null where the engine
  * lacks WebAssembly SIMD or SharedArrayBuffer; `wasmUnavailableReason()` says which).

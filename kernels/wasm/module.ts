@@ -6,6 +6,9 @@
  * thread over a `WebAssembly.Memory({ shared: true })`, and hands out scratch space in that memory.
  * Worker threads (`pool.ts`) instantiate the same compiled `WebAssembly.Module` over the same memory.
  * Each backend has its own memory (and pool): kernels of one memory must not run two jobs at once.
+ * The single-threaded kernels (elementwise, correlate) run over unshared memories instead: a growable
+ * one per backend for copies (`local`), and one fixed-size arena per process (`resident`, arena.ts)
+ * where the CPU backends' float32 arrays live, so that those kernels work on them in place.
  *
  * What it does not: any arithmetic (that is `gemm.ts`, `pack.ts` and `elementwise.ts`), or threads.
  *
@@ -18,7 +21,8 @@ import { addCorrelate } from './correlate-simd.ts';
 import { addElementwise, type SimdUnaryOp } from './elementwise.ts';
 import { addGemm, type GemmShape } from './gemm.ts';
 import { addPacking } from './pack.ts';
-import { allocArrayUninitialised } from '../cpu/pool.ts';
+import { allocArrayUninitialised, useFloat32Source } from '../cpu/pool.ts';
+import { Arena, type ResidentKernels } from './arena.ts';
 
 export const CONTROL_BYTES = 0;
 export const JOB_BYTES = 64;
@@ -41,6 +45,12 @@ export interface WasmKernels {
    * directions). The matmul keeps the shared memory its workers need.
    */
   readonly local: LocalKernels;
+  /**
+   * The same single-threaded kernels once more, over a fixed-size unshared memory whose arena holds
+   * the CPU backends' float32 arrays (arena.ts): there they read and write in place. Null where a
+   * memory that large could not be made (then everything takes the copying path of `local`).
+   */
+  readonly resident: ResidentKernels<KernelExports> | null;
 }
 
 /** Single-threaded kernels over an unshared memory: the same exports and `reserve` contract. */
@@ -138,7 +148,57 @@ export function instantiate(module: WebAssembly.Module, shape: GemmShape, localM
   return {
     module, memory, exports, shape, reserve: reserveIn(memory),
     local: { memory: localMemory, exports: local.exports as unknown as KernelExports, reserve: reserveIn(localMemory) },
+    resident: residentFor(shape.fma, localModule),
   };
+}
+
+/**
+ * One arena per process (per multiply-add flavour, which a correlation must share with the GEMM):
+ * every backend's single-threaded kernels run on the same resident memory. Calls never overlap (they
+ * are synchronous, on this thread), so sharing is safe, and a tensor made on one wasm backend is
+ * resident for all of them. The first arena made becomes the CPU pool's source of float32 arrays.
+ */
+const residents = new Map<boolean, ResidentKernels<KernelExports> | null>();
+let poolArena: Arena | null = null;
+
+function residentFor(fma: boolean, localModule: WebAssembly.Module): ResidentKernels<KernelExports> | null {
+  if (!residents.has(fma)) {
+    const made = residentKernels(localModule);
+    residents.set(fma, made);
+    if (made !== null && poolArena === null) {
+      poolArena = made.arena;
+      const arena = made.arena;
+      useFloat32Source((n, zeroed) => arena.alloc(n, zeroed));
+    }
+  }
+  return residents.get(fma) ?? null;
+}
+
+/** The arena the CPU backends' fresh float32 arrays come from (null before the first wasm kernels). */
+export function float32Arena(): Arena | null {
+  return poolArena;
+}
+
+/**
+ * Sizes tried for the arena's memory, largest first. Its pages cost nothing until written (the
+ * operating system commits them on first touch), but a browser tab or a 32-bit engine may refuse
+ * to reserve that much address space at once.
+ */
+const RESIDENT_PAGES = [24576, 8192, 2048]; // 1.5 GiB, 512 MiB, 128 MiB
+
+/** The local kernels over a memory made at its full size (it must never grow: arena.ts), or null. */
+function residentKernels(localModule: WebAssembly.Module): ResidentKernels<KernelExports> | null {
+  for (const pages of RESIDENT_PAGES) {
+    let memory: WebAssembly.Memory;
+    try {
+      memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    } catch {
+      continue; // RangeError: not that much address space here; try a smaller one
+    }
+    const instance = new WebAssembly.Instance(localModule, { env: { memory } });
+    return { arena: new Arena(memory, HEAP_BYTES), exports: instance.exports as unknown as KernelExports };
+  }
+  return null;
 }
 
 let compiled: { module: WebAssembly.Module; shape: GemmShape; local: WebAssembly.Module } | null = null;
@@ -164,4 +224,9 @@ export function copyOut(mem: Float32Array, start: number, n: number): Float32Arr
   const out = allocArrayUninitialised('float32', n) as Float32Array;
   out.set(mem.subarray(start, start + n));
   return out;
+}
+
+/** A fresh float32 array for a kernel's result, from the CPU pool (an arena view when there is room). */
+export function newF32(n: number): Float32Array {
+  return allocArrayUninitialised('float32', n) as Float32Array;
 }

@@ -6,13 +6,18 @@
  */
 import type { UnaryOp } from '../backend.ts';
 import { SIMD_UNARY, type SimdUnaryOp } from './elementwise.ts';
-import { copyOut, type WasmKernels } from './module.ts';
+import { runResident } from './arena.ts';
+import { copyOut, newF32, type WasmKernels } from './module.ts';
 
 const isSimdUnary = (op: UnaryOp): op is SimdUnaryOp => (SIMD_UNARY as readonly string[]).includes(op);
 
 export function unaryF32(kernels: WasmKernels, op: UnaryOp, x: Float32Array): Float32Array | null {
   if (!isSimdUnary(op)) return null;
   const n = x.length;
+  const r = kernels.resident;
+  const done = r && runResident(r.arena, [[x, n]], n, newF32, ([xAt], outAt) => r.exports[op](xAt, outAt, n));
+  if (done) return done;
+  // The copying path (no room in the arena): the same kernel over the growable local memory.
   const xPtr = kernels.local.reserve(8 * n);
   const outPtr = xPtr + 4 * n;
   const mem = new Float32Array(kernels.local.memory.buffer);

@@ -1,0 +1,151 @@
+/**
+ * Float32 arrays that live inside the wasm kernels' unshared memory, so that the SIMD kernels read
+ * their operands and write their results where they already are, with no copy in or out.
+ *
+ * Why: a wasm function sees only its own memory. Before this, every elementwise call copied its
+ * operands into that memory and its result out into a fresh JavaScript array: in the world's SPT-SEG
+ * step, about 60 of 170 ms went to those copies (16-20 GB/s memcpy of 590K-float tensors, by the
+ * dozen). Here the CPU backends' fresh float32 arrays (kernels/cpu/pool.ts `useFloat32Source`) are
+ * views into this memory; for those, a kernel's pointer is just the view's byteOffset.
+ *
+ * The one rule that makes it safe: the memory never grows. Growing an unshared wasm memory detaches
+ * its old ArrayBuffer, which would empty every view in use. So the memory is made at its full size up
+ * front (`instantiate` in module.ts; the operating system commits its pages only when first written,
+ * so 1.5 GiB of it costs no RSS until used) and, when it is full, `alloc` returns null and callers
+ * fall back to plain arrays and the copying path: slower, never wrong.
+ *
+ * Lifetime: a block is handed out as a Float32Array view. Inside a `tidy` scope its storage's array
+ * goes back to the CPU pool's free list and is reused by the next op of that length (the pool does
+ * not know it is a view). A view dropped by everyone (outside any scope, or beyond the pool's limit)
+ * is noticed by a FinalizationRegistry once the garbage collector has reclaimed it, and its block goes
+ * to this arena's free list for its length. Temporary blocks (`scratch`, a copy of an operand that
+ * lives elsewhere) are given back by `endCall` when the kernel call returns.
+ * Does not: threads (the matmul's workers use the shared memory of module.ts), or compaction: blocks of
+ * a length nobody asks for again stay reserved for it.
+ */
+
+/** Blocks start on a cache line (and so on a 16-byte SIMD boundary). */
+const ALIGN = 64;
+
+export class Arena {
+  private top: number;
+  private readonly end: number;
+  private readonly buffer: ArrayBuffer;
+  /** Byte offsets of reclaimed blocks, by length in floats. */
+  private readonly free = new Map<number, number[]>();
+  /** Temporary blocks of the kernel call in progress, given back by `endCall`. */
+  private readonly temps: [number, number][] = [];
+  private readonly registry = new FinalizationRegistry<[number, number]>(([offset, n]) => this.give(offset, n));
+
+  /** The arena is [start, memory's end) of `memory`, which must never grow from now on. */
+  constructor(readonly memory: WebAssembly.Memory, start: number) {
+    this.buffer = memory.buffer;
+    this.top = Math.ceil(start / ALIGN) * ALIGN;
+    this.end = this.buffer.byteLength;
+  }
+
+  /** Does `a` live in this arena's memory (so a kernel can use `a.byteOffset` as its address)? */
+  owns(a: ArrayBufferView): boolean {
+    return a.buffer === this.buffer;
+  }
+
+  /**
+   * A view of n floats in the arena, or null when it is full. Zero-filled when `zeroed` (a block
+   * never used before already is), else its contents are whatever it last held.
+   */
+  alloc(n: number, zeroed: boolean): Float32Array | null {
+    const offset = this.take(n);
+    if (offset === null) return null;
+    const view = new Float32Array(this.buffer, offset, n);
+    if (zeroed && !this.tookFresh) view.fill(0); // a fresh block has never been written: zeros already
+    this.registry.register(view, [offset, n]);
+    return view;
+  }
+
+  /** The address of a temporary block of n floats for the current call, or null when full. */
+  scratch(n: number): number | null {
+    const offset = this.take(n);
+    if (offset !== null) this.temps.push([offset, n]);
+    return offset;
+  }
+
+  /** The address of x inside the arena: its own, or a temporary copy (null when the arena is full). */
+  place(x: Float32Array, n = x.length): number | null {
+    if (this.owns(x)) return x.byteOffset;
+    const offset = this.scratch(n);
+    if (offset !== null) new Float32Array(this.buffer, offset, n).set(x.subarray(0, n));
+    return offset;
+  }
+
+  /** Give back the call's temporary blocks. */
+  endCall(): void {
+    for (const [offset, n] of this.temps) this.give(offset, n);
+    this.temps.length = 0;
+  }
+
+  /** A view over the whole memory, to read and write at kernel addresses. */
+  view(): Float32Array {
+    return new Float32Array(this.buffer);
+  }
+
+  /** Bytes handed out so far from the top (the high-water mark), for tests and reports. */
+  usedBytes(): number {
+    return this.top;
+  }
+
+  private bytes(n: number): number {
+    return Math.max(ALIGN, Math.ceil((4 * n) / ALIGN) * ALIGN);
+  }
+
+  /** Set by `take`: did the block come from the top (never written) rather than a free list? */
+  private tookFresh = false;
+
+  private take(n: number): number | null {
+    const reused = this.free.get(n)?.pop();
+    this.tookFresh = reused === undefined;
+    if (reused !== undefined) return reused;
+    const size = this.bytes(n);
+    if (this.top + size > this.end) return null;
+    const offset = this.top;
+    this.top += size;
+    return offset;
+  }
+
+  private give(offset: number, n: number): void {
+    let list = this.free.get(n);
+    if (list === undefined) this.free.set(n, list = []);
+    list.push(offset);
+  }
+}
+
+/** The single-threaded kernels instantiated over an arena's memory: they run on resident arrays in place. */
+export interface ResidentKernels<E> {
+  readonly arena: Arena;
+  readonly exports: E;
+}
+
+/**
+ * Run one kernel call on the arena: each input in place (or a temporary copy), the output written
+ * straight into a fresh pool array when that array lives in the arena (else into a temporary block,
+ * then copied). `call` gets the inputs' addresses and the output's. Null, having run nothing, when the
+ * arena has no room: the caller then takes its copying path, which computes the same numbers.
+ */
+export function runResident(
+  arena: Arena, inputs: readonly (readonly [Float32Array, number])[], outLength: number,
+  newArray: (n: number) => Float32Array, call: (addresses: number[], out: number) => void,
+): Float32Array | null {
+  const addresses: number[] = [];
+  for (const [x, n] of inputs) {
+    const at = arena.place(x, n);
+    if (at === null) { arena.endCall(); return null; }
+    addresses.push(at);
+  }
+  const out = newArray(outLength);
+  const direct = arena.owns(out);
+  const outAt = direct ? out.byteOffset : arena.scratch(outLength);
+  if (outAt === null) { arena.endCall(); return null; }
+  call(addresses, outAt);
+  if (!direct) out.set(new Float32Array(arena.memory.buffer, outAt, outLength));
+  arena.endCall();
+  return out;
+}
