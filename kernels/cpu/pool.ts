@@ -46,23 +46,51 @@ function reuse(dtype: DType, size: number): TypedArray | null {
 
 /**
  * Where fresh float32 arrays come from, when something better than `new Float32Array` is registered:
- * the wasm backend's arena (kernels/wasm/arena.ts), whose views its SIMD kernels use in place. It
- * returns null when it has no room, and the array is an ordinary one.
+ * the wasm backend's arena (kernels/wasm/arena.ts), whose views its SIMD kernels use in place.
+ * `alloc` returns null when it has no room (the array is then an ordinary one); `reclaim` takes back
+ * one of its arrays that the pool is dropping (true), so that its room is free at once.
  */
-let float32Source: ((size: number, zeroed: boolean) => Float32Array | null) | null = null;
+export interface Float32Source {
+  alloc(size: number, zeroed: boolean): Float32Array | null;
+  reclaim(a: Float32Array): boolean;
+}
+let float32Source: Float32Source | null = null;
 
 /** Register (or, with null, remove) the source of fresh float32 arrays of POOL_MIN_LENGTH or more. */
-export function useFloat32Source(source: ((size: number, zeroed: boolean) => Float32Array | null) | null): void {
+export function useFloat32Source(source: Float32Source | null): void {
   float32Source = source;
 }
 
 /** A new array: from the registered float32 source when there is one and it has room. */
 function fresh(dtype: DType, size: number, zeroed: boolean): TypedArray {
   if (dtype === 'float32' && float32Source !== null && size >= POOL_MIN_LENGTH) {
-    const a = float32Source(size, zeroed);
+    const a = float32Source.alloc(size, zeroed) ?? (giveBackFloat32() > 0 ? float32Source.alloc(size, zeroed) : null);
     if (a !== null) return a;
   }
   return freshArray(dtype, size);
+}
+
+/**
+ * The source ran short: hand it every free float32 array of its own that the pool holds (arrays
+ * waiting for a length that may never be asked for again). Returns how many it took back.
+ */
+function giveBackFloat32(): number {
+  if (float32Source === null) return 0;
+  let taken = 0;
+  for (const [key, list] of free) {
+    if (!key.startsWith('float32:')) continue;
+    const kept: TypedArray[] = [];
+    for (const a of list) {
+      if (float32Source.reclaim(a as Float32Array)) {
+        freeBytes -= a.byteLength;
+        taken++;
+      } else {
+        kept.push(a);
+      }
+    }
+    free.set(key, kept);
+  }
+  return taken;
 }
 
 /** A zero-filled array: a released one when there is one of this dtype and length, else a new one. */
@@ -78,9 +106,12 @@ export function allocArrayUninitialised(dtype: DType, size: number): TypedArray 
   return reuse(dtype, size) ?? fresh(dtype, size, false);
 }
 
-/** Give an array back for reuse (dropped when the free list is full or the array is small). */
+/** Give an array back for reuse (dropped, or returned to its float32 source, when the free list is full or the array is small). */
 function release(a: TypedArray): void {
-  if (a.length < POOL_MIN_LENGTH || freeBytes + a.byteLength > POOL_LIMIT_BYTES) return;
+  if (a.length < POOL_MIN_LENGTH || freeBytes + a.byteLength > POOL_LIMIT_BYTES) {
+    if (a instanceof Float32Array) float32Source?.reclaim(a);
+    return;
+  }
   const key = keyOf(dtypeOfArray(a), a.length);
   let list = free.get(key);
   if (list === undefined) free.set(key, list = []);
@@ -93,8 +124,9 @@ export function pooledBytes(): number {
   return freeBytes;
 }
 
-/** Empty the free list (the arrays go to the garbage collector). */
+/** Empty the free list (the arrays go back to their float32 source, or to the garbage collector). */
 export function clearPool(): void {
+  giveBackFloat32();
   free.clear();
   freeBytes = 0;
 }

@@ -16,23 +16,38 @@
  *
  * Lifetime: a block is handed out as a Float32Array view. Inside a `tidy` scope its storage's array
  * goes back to the CPU pool's free list and is reused by the next op of that length (the pool does
- * not know it is a view). A view dropped by everyone (outside any scope, or beyond the pool's limit)
- * is noticed by a FinalizationRegistry once the garbage collector has reclaimed it, and its block goes
- * to this arena's free list for its length. Temporary blocks (`scratch`, a copy of an operand that
- * lives elsewhere) are given back by `endCall` when the kernel call returns.
- * Does not: threads (the matmul's workers use the shared memory of module.ts), or compaction: blocks of
- * a length nobody asks for again stay reserved for it.
+ * not know it is a view); an array the pool drops, or all of them when the arena runs short, it hands
+ * straight back (`reclaim`). A view dropped by everyone outside any scope is noticed by a
+ * FinalizationRegistry once the garbage collector has reclaimed it (after the current synchronous
+ * work: a long loop outside `tidy` fills the arena, then runs on plain arrays). Temporary blocks
+ * (`scratch`, a copy of an operand that lives elsewhere) are given back by `endCall` after each call.
+ * Does not: threads (the matmul's workers use the shared memory of module.ts), or moving live blocks
+ * (free space between them is merged and reused, never compacted by moving arrays).
  */
 
 /** Blocks start on a cache line (and so on a 16-byte SIMD boundary). */
 const ALIGN = 64;
 
+/**
+ * How blocks are found, fastest first:
+ *   1. a freed block of exactly this length (`exact`: a training step asks for the same lengths
+ *      every step, so this is nearly every request once the first step has run);
+ *   2. the untouched space above `top` (bump allocation);
+ *   3. when both fail: `compact` merges every freed block into runs of free space (`holes`, sorted by
+ *      address; a run that ends at `top` lowers it) and the block is cut from the first hole that fits.
+ * The CPU pool also hands back the free arrays it holds when the arena runs short (`reclaim`), so
+ * arrays waiting for a length nobody asks for any more do not keep the arena full.
+ */
 export class Arena {
   private top: number;
+  /** Nothing at or above this address has ever been written: blocks taken from there are zeros. */
+  private untouched: number;
   private readonly end: number;
   private readonly buffer: ArrayBuffer;
-  /** Byte offsets of reclaimed blocks, by length in floats. */
-  private readonly free = new Map<number, number[]>();
+  /** Byte offsets of freed blocks, by length in floats. */
+  private readonly exact = new Map<number, number[]>();
+  /** Merged runs of free space below `top`, [offset, bytes], sorted by offset (made by `compact`). */
+  private holes: [number, number][] = [];
   /** Temporary blocks of the kernel call in progress, given back by `endCall`. */
   private readonly temps: [number, number][] = [];
   private readonly registry = new FinalizationRegistry<[number, number]>(([offset, n]) => this.give(offset, n));
@@ -40,7 +55,7 @@ export class Arena {
   /** The arena is [start, memory's end) of `memory`, which must never grow from now on. */
   constructor(readonly memory: WebAssembly.Memory, start: number) {
     this.buffer = memory.buffer;
-    this.top = Math.ceil(start / ALIGN) * ALIGN;
+    this.top = this.untouched = Math.ceil(start / ALIGN) * ALIGN;
     this.end = this.buffer.byteLength;
   }
 
@@ -51,15 +66,25 @@ export class Arena {
 
   /**
    * A view of n floats in the arena, or null when it is full. Zero-filled when `zeroed` (a block
-   * never used before already is), else its contents are whatever it last held.
+   * never written before already is), else its contents are whatever it last held.
    */
   alloc(n: number, zeroed: boolean): Float32Array | null {
     const offset = this.take(n);
     if (offset === null) return null;
     const view = new Float32Array(this.buffer, offset, n);
-    if (zeroed && !this.tookFresh) view.fill(0); // a fresh block has never been written: zeros already
-    this.registry.register(view, [offset, n]);
+    if (zeroed && !this.tookUntouched) view.fill(0);
+    this.registry.register(view, [offset, n], view);
     return view;
+  }
+
+  /**
+   * Take back a view from `alloc` now, instead of when the garbage collector finds it: the caller
+   * (the CPU pool, dropping a free array) promises that nobody uses the view again.
+   */
+  reclaim(view: Float32Array): boolean {
+    if (!this.owns(view) || !this.registry.unregister(view)) return false;
+    this.give(view.byteOffset, view.length);
+    return true;
   }
 
   /** The address of a temporary block of n floats for the current call, or null when full. */
@@ -97,23 +122,64 @@ export class Arena {
     return Math.max(ALIGN, Math.ceil((4 * n) / ALIGN) * ALIGN);
   }
 
-  /** Set by `take`: did the block come from the top (never written) rather than a free list? */
-  private tookFresh = false;
+  /** Set by `take`: did the block lie wholly in never-written memory? */
+  private tookUntouched = false;
 
   private take(n: number): number | null {
-    const reused = this.free.get(n)?.pop();
-    this.tookFresh = reused === undefined;
-    if (reused !== undefined) return reused;
     const size = this.bytes(n);
+    let offset = this.exact.get(n)?.pop() ?? this.bump(size) ?? this.fromHoles(size);
+    if (offset === null) {
+      this.compact();
+      offset = this.fromHoles(size) ?? this.bump(size);
+    }
+    if (offset === null) return null;
+    this.tookUntouched = offset >= this.untouched;
+    this.untouched = Math.max(this.untouched, offset + size);
+    return offset;
+  }
+
+  private bump(size: number): number | null {
     if (this.top + size > this.end) return null;
     const offset = this.top;
     this.top += size;
     return offset;
   }
 
+  /** First fit among the merged holes, cutting the block from the hole's start. */
+  private fromHoles(size: number): number | null {
+    for (let i = 0; i < this.holes.length; i++) {
+      const [offset, bytes] = this.holes[i];
+      if (bytes < size) continue;
+      if (bytes === size) this.holes.splice(i, 1);
+      else this.holes[i] = [offset + size, bytes - size];
+      return offset;
+    }
+    return null;
+  }
+
+  /** Merge every freed block and hole into sorted runs; a run that reaches `top` lowers it. */
+  private compact(): void {
+    const runs: [number, number][] = [...this.holes];
+    for (const [n, offsets] of this.exact) for (const offset of offsets) runs.push([offset, this.bytes(n)]);
+    this.exact.clear();
+    runs.sort((a, b) => a[0] - b[0]);
+    const merged: [number, number][] = [];
+    for (const [offset, bytes] of runs) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && last[0] + last[1] === offset) last[1] += bytes;
+      else merged.push([offset, bytes]);
+    }
+    const last = merged[merged.length - 1];
+    if (last !== undefined && last[0] + last[1] === this.top) {
+      this.top = last[0];
+      merged.pop();
+    }
+    this.holes = merged;
+  }
+
   private give(offset: number, n: number): void {
-    let list = this.free.get(n);
-    if (list === undefined) this.free.set(n, list = []);
+    let list = this.exact.get(n);
+    if (list === undefined) this.exact.set(n, list = []);
     list.push(offset);
   }
 }

@@ -168,7 +168,7 @@ function residentFor(fma: boolean, localModule: WebAssembly.Module): ResidentKer
     if (made !== null && poolArena === null) {
       poolArena = made.arena;
       const arena = made.arena;
-      useFloat32Source((n, zeroed) => arena.alloc(n, zeroed));
+      useFloat32Source({ alloc: (n, zeroed) => arena.alloc(n, zeroed), reclaim: (a) => arena.reclaim(a) });
     }
   }
   return residents.get(fma) ?? null;

@@ -2,7 +2,9 @@
  * The wasm backend's arena (kernels/wasm/arena.ts): float32 arrays inside the kernels' memory, used
  * in place. Checked here:
  *   - the Arena itself: views in its memory, zero-filled when asked (a reused block too), temporary
- *     blocks given back at the end of a call and reused, null (not an exception) when full;
+ *     blocks given back at the end of a call and reused, null (not an exception) when full; reclaim,
+ *     and compaction (adjacent freed blocks merged into a hole, the top run lowering the bump pointer);
+ *   - the CPU pool hands its free arrays back to the arena when the arena runs short;
  *   - the CPU backends' fresh float32 arrays are arena views once a wasm backend exists, so a kernel
  *     chain runs without copies (and the arena's high-water mark stays put on a repeated step);
  *   - the two paths compute the same numbers: the spec table on a backend without an arena (the
@@ -12,6 +14,7 @@
 import t from 'tap';
 import type { Storage } from '../../kernels/backend.ts';
 import { CpuBackend } from '../../kernels/cpu/index.ts';
+import { clearPool, pooledBytes, useFloat32Source } from '../../kernels/cpu/pool.ts';
 import { Arena } from '../../kernels/wasm/arena.ts';
 import { WasmBackend, createWasmBackend } from '../../kernels/wasm/index.ts';
 import { compileLocalKernels, createKernels, float32Arena, type KernelExports, type WasmKernels } from '../../kernels/wasm/module.ts';
@@ -41,6 +44,57 @@ t.test('Arena: views in its memory, zeroing, scratch reuse, null when full', (t)
   t.equal(arena.usedBytes(), before, 'and nothing taken');
   t.equal(arena.place(new Float32Array(20000)), null, 'place: null when a copy does not fit');
   t.equal(arena.place(a), a.byteOffset, 'place of a resident array: its own address');
+  t.end();
+});
+
+t.test('Arena: reclaim, and compaction when full (holes reused, top lowered, stale blocks zeroed)', (t) => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 }); // 65536 bytes
+  const arena = new Arena(memory, 0);
+  // Fill it with 16 blocks of 4 KiB (1024 floats).
+  const blocks = Array.from({ length: 16 }, () => arena.alloc(1024, false)!);
+  t.ok(blocks.every((b) => b !== null), '16 blocks of 4 KiB fit in 64 KiB');
+  t.equal(arena.alloc(1024, false), null, 'and a 17th does not');
+  blocks.forEach((b, i) => b.fill(i + 1));
+  t.ok(arena.reclaim(blocks[3]), 'reclaim takes back a view of its own');
+  t.notOk(arena.reclaim(blocks[3]), 'but only once');
+  t.notOk(arena.reclaim(new Float32Array(1024)), 'and never an ordinary array');
+  t.ok(arena.reclaim(blocks[4]));
+  // Freed: blocks 3 and 4 (adjacent, 8 KiB). A 2048-float request fits only once they are merged.
+  const big = arena.alloc(2048, true);
+  t.ok(big !== null, 'two adjacent freed blocks are merged into one hole that fits twice their length');
+  t.equal(big!.byteOffset, blocks[3].byteOffset, 'cut from the start of the hole');
+  t.ok(big!.every((v) => v === 0), 'zeroed when asked: the hole had been written');
+  // Free the top two blocks: compaction lowers the bump pointer instead of keeping a hole.
+  arena.reclaim(blocks[14]);
+  arena.reclaim(blocks[15]);
+  const topBefore = arena.usedBytes();
+  t.ok(arena.alloc(2048, false) !== null, 'the top run is reused');
+  t.ok(arena.usedBytes() <= topBefore, 'and the arena did not grow past its old top');
+  t.end();
+});
+
+t.test('the CPU pool gives its free arrays back when the arena runs short', (t) => {
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
+  const arena = new Arena(memory, 0);
+  const cpu = new CpuBackend();
+  useFloat32Source({ alloc: (n, z) => arena.alloc(n, z), reclaim: (a) => arena.reclaim(a) });
+  try {
+    // 12 arrays of 1024 floats in a scope: 48 of the 64 KiB, all released to the pool at the end.
+    cpu.tidy(() => { for (let i = 0; i < 12; i++) cpu.full(1024, 1, 'float32'); return null; }, () => []);
+    const pooled = pooledBytes();
+    t.ok(pooled >= 12 * 4096, 'the scope\'s arrays wait in the pool');
+    // Six arrays of another length (2000 floats, 8 KiB each): only two fit in the 16 KiB left, so the
+    // other four need the room of the arrays the pool holds.
+    const made = Array.from({ length: 6 }, () => cpu.full(2000, 2, 'float32') as Storage & { data: Float32Array });
+    t.ok(made.every((s) => arena.owns(s.data)), 'they all live in the arena: the pool handed its arrays back');
+    t.ok(pooledBytes() < pooled, 'and holds fewer bytes now');
+    t.ok(made.every((s) => s.data.every((v) => v === 2)), 'with the right values');
+  } finally {
+    useFloat32Source(null);
+    clearPool();
+    const restored = float32Arena();
+    if (restored !== null) useFloat32Source({ alloc: (n, z) => restored.alloc(n, z), reclaim: (a) => restored.reclaim(a) });
+  }
   t.end();
 });
 
