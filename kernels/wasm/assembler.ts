@@ -128,6 +128,9 @@ export const f32 = {
   load: (addr: Code, offset = 0): Code => [...addr, 0x2a, ...memarg(2, offset)],
   store: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, 0x38, ...memarg(2, offset)],
   add: op2(0x92), sub: op2(0x93), mul: op2(0x94), div: op2(0x95), min: op2(0x96), max: op2(0x97),
+  /** Comparisons: an i32, 1 or 0 (false whenever either side is NaN, except `ne`). */
+  eq: op2(0x5b), ne: op2(0x5c), lt: op2(0x5d), gt: op2(0x5e), le: op2(0x5f), ge: op2(0x60),
+  convertI32U: (a: Code): Code => [...a, 0xb3],
   demoteF64: (a: Code): Code => [...a, 0xb6],
 };
 
@@ -150,6 +153,7 @@ export const v128 = {
   store: (addr: Code, value: Code, offset = 0): Code => [...addr, ...value, ...simd(0x0b, ...memarg(4, offset))],
   const: (lanes: [number, number, number, number]): Code =>
     simd(0x0c, ...new Uint8Array(new Float32Array(lanes).buffer)),
+  and: (a: Code, b: Code): Code => [...a, ...b, ...simd(0x4e)],
   /** Pick 16 bytes out of the 32 bytes of a and b (indices 0-15 from a, 16-31 from b). */
   shuffle: (a: Code, b: Code, bytes: number[]): Code => [...a, ...b, ...simd(0x0d, ...bytes)],
 };
@@ -162,6 +166,8 @@ export const f32x4 = {
   abs: simd1(0xe0), neg: simd1(0xe1), sqrt: simd1(0xe3),
   add: simd2(0xe4), sub: simd2(0xe5), mul: simd2(0xe6), div: simd2(0xe7),
   min: simd2(0xe8), max: simd2(0xe9),
+  /** Comparisons, lane by lane: all ones where true, all zeros where false. */
+  eq: simd2(0x41), ne: simd2(0x42), lt: simd2(0x43), gt: simd2(0x44), le: simd2(0x45), ge: simd2(0x46),
   /** "Pseudo-max" b > a ? b : a, lane by lane (no NaN propagation, unlike `max`): x86's `maxps`. */
   pmax: simd2(0xeb),
   /**

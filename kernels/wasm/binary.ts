@@ -7,8 +7,10 @@
  *   dense too                       x + y
  *   repeated over leading axes      x[N, D] + bias[D]         (y strides 0, ..., 0, dense)
  *   repeated over trailing axes     x[N, D] - mean[N, 1]      (y strides dense, ..., 0, 0)
+ *   repeated over both              X[B, C, H, 2] · w[C, H, 1] (y strides 0, dense, 0: y tiled over B first)
  *   one number                      x * 0.5
- * with x = a, y = b, or x = b, y = a (then `sub` / `div` use their swapped kernels).
+ * with x = a, y = b, or x = b, y = a (then `sub` / `div` use their swapped kernels, and a comparison
+ * its mirror: y < x is x > y).
  * Anything else returns null and the backend uses the reference kernel.
  */
 import { sizeOf, type BinaryOp } from '../backend.ts';
@@ -16,8 +18,12 @@ import { SIMD_BINARY, binaryName, type SimdBinaryOp } from './elementwise.ts';
 import { runResident } from './arena.ts';
 import { copyOut, newF32, type WasmKernels } from './module.ts';
 
-/** rows × len, with y read as y[j] (splat = false) or y[r] (splat = true); count = y's elements. */
-interface Layout { rows: number; len: number; splat: boolean; count: number }
+/**
+ * rows × len, with y read as y[j] (splat = false) or y[r] (splat = true); count = y's elements as the
+ * kernel reads them. `repeat` > 1: y's `count / repeat` elements repeat that many times along the
+ * rows (y broadcast over leading AND trailing axes), and the host lays them out tiled first.
+ */
+interface Layout { rows: number; len: number; splat: boolean; count: number; repeat: number }
 
 const isSimdOp = (op: BinaryOp): op is SimdBinaryOp => (SIMD_BINARY as readonly string[]).includes(op);
 
@@ -32,15 +38,27 @@ function layoutOf(ys: readonly number[], shape: readonly number[]): Layout | nul
   let s = 0;
   while (s < nd && ys[s] === 0) s++;
   if (ys.slice(s).every((st, i) => st === trailing[s + i + 1])) {
-    if (s === nd) return { rows: 1, len: n, splat: true, count: 1 }; // a single number
-    return { rows: n / trailing[s], len: trailing[s], splat: false, count: trailing[s] };
+    if (s === nd) return { rows: 1, len: n, splat: true, count: 1, repeat: 1 }; // a single number
+    return { rows: n / trailing[s], len: trailing[s], splat: false, count: trailing[s], repeat: 1 };
   }
-  s = 0;
-  while (s < nd && ys[s] !== 0) s++;
-  if (ys.slice(s).every((st) => st === 0) && ys.slice(0, s).every((st, d) => st === trailing[d + 1] / trailing[s])) {
-    return { rows: n / trailing[s], len: trailing[s], splat: true, count: n / trailing[s] };
+  // y dense over axes [s, e) and repeated over the axes before (s of them, maybe none) and after.
+  let e = s;
+  while (e < nd && ys[e] !== 0) e++;
+  if (e < nd && ys.slice(e).every((st) => st === 0) && ys.slice(s, e).every((st, i) => st === trailing[s + i + 1] / trailing[e])) {
+    const rows = n / trailing[e];
+    return { rows, len: trailing[e], splat: true, count: rows, repeat: n / trailing[s] };
   }
   return null;
+}
+
+const COMMUTATIVE = new Set<BinaryOp>(['add', 'mul', 'maximum', 'minimum', 'eq', 'ne']);
+const MIRRORED = { lt: 'gt', gt: 'lt', le: 'ge', ge: 'le' } as const;
+
+/** `times` copies of y's first `count` elements, back to back. */
+function tiled(y: Float32Array, count: number, times: number): Float32Array {
+  const out = new Float32Array(count * times);
+  for (let i = 0; i < times; i++) out.set(y.subarray(0, count), i * count);
+  return out;
 }
 
 export function binaryF32(
@@ -64,7 +82,10 @@ export function binaryF32(
     [x, y, swapped] = [b, a, true];
   }
   if (layout === null) return null;
-  if (op === 'add' || op === 'mul' || op === 'maximum' || op === 'minimum') swapped = false; // commutative
+  if (COMMUTATIVE.has(op)) swapped = false;
+  // y < x is x > y: a comparison with its operands swapped is the mirrored comparison.
+  if (swapped && op in MIRRORED) [op, swapped] = [MIRRORED[op as keyof typeof MIRRORED], false];
+  if (layout.repeat > 1) y = tiled(y, layout.count / layout.repeat, layout.repeat);
 
   const name = binaryName(op, swapped), { rows, len, count } = layout, splat = layout.splat ? 1 : 0;
   const r = kernels.resident;

@@ -13,7 +13,8 @@
  * scale over the last axes (b[j]), and a per-row statistic such as a mean or a softmax sum (b[r]).
  * The host (`index.ts`) recognises them from the strides and sends anything else to the reference.
  *
- * What it does not: float64 / int32, comparisons, pow, or any unary op but exp and sigmoid
+ * Comparisons (eq ne lt le gt ge) give 1.0 or 0.0, like the reference.
+ * What it does not: float64 / int32, pow, or any unary op but exp and sigmoid
  * (Math.sin and friends have no SIMD instruction; a polynomial for each is future work).
  */
 import {
@@ -22,19 +23,28 @@ import {
 } from './assembler.ts';
 
 /** The binary ops with a SIMD instruction, and the host's names for them. */
-export const SIMD_BINARY = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum'] as const;
+export const SIMD_BINARY = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
 /** The unary ops with a SIMD kernel (each an export of that name). */
 export const SIMD_UNARY = ['exp', 'sigmoid', 'neg', 'abs', 'sqrt', 'relu'] as const;
 export type SimdUnaryOp = typeof SIMD_UNARY[number];
 export type SimdBinaryOp = (typeof SIMD_BINARY)[number];
 
+/** A comparison's lane mask (all ones / all zeros) ANDed with the bits of 1.0f: 1.0 where true, 0.0 where not. */
+const ONES = v128.const([1, 1, 1, 1]);
+const asFloat = (compare: (x: Code, y: Code) => Code) => (x: Code, y: Code): Code => v128.and(compare(x, y), ONES);
+/** The scalar comparison's i32 (1 or 0) as a float. */
+const asFloat1 = (compare: (x: Code, y: Code) => Code) => (x: Code, y: Code): Code => f32.convertI32U(compare(x, y));
+
 const VECTOR: Record<SimdBinaryOp, (x: Code, y: Code) => Code> = {
   add: f32x4.add, sub: f32x4.sub, mul: f32x4.mul, div: f32x4.div,
   // wasm's min / max return NaN when either input is NaN, like torch.maximum / minimum.
   maximum: f32x4.max, minimum: f32x4.min,
+  // IEEE comparisons, as JavaScript's: false with a NaN on either side, except ne (true).
+  eq: asFloat(f32x4.eq), ne: asFloat(f32x4.ne), lt: asFloat(f32x4.lt), le: asFloat(f32x4.le), gt: asFloat(f32x4.gt), ge: asFloat(f32x4.ge),
 };
 const SCALAR: Record<SimdBinaryOp, (x: Code, y: Code) => Code> = {
   add: f32.add, sub: f32.sub, mul: f32.mul, div: f32.div, maximum: f32.max, minimum: f32.min,
+  eq: asFloat1(f32.eq), ne: asFloat1(f32.ne), lt: asFloat1(f32.lt), le: asFloat1(f32.le), gt: asFloat1(f32.gt), ge: asFloat1(f32.ge),
 };
 
 /** Name of the export computing `op`; `swapped` computes b op a (for a broadcast left operand). */

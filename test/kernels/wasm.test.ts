@@ -16,6 +16,7 @@ import t, { type Test } from 'tap';
 import type { BinaryOp, MatmulArgs, Storage } from '../../kernels/backend.ts';
 import { CpuBackend } from '../../kernels/cpu/index.ts';
 import { WasmBackend, createWasmBackend } from '../../kernels/wasm/index.ts';
+import { binaryF32 } from '../../kernels/wasm/binary.ts';
 import { SPEC_CASES, runSpec } from './spec-table.ts';
 
 const cpu = new CpuBackend();
@@ -196,9 +197,12 @@ t.test('binary: same shape, bias, per-row, scalar, swapped, and unhandled layout
     [[127], [17, 127], [17, 127]], // broadcast on the left: swapped kernels
     [[17, 1], [17, 127], [17, 127]],
     [[17, 1], [1, 127], [17, 127]], // outer product layout: reference fallback
+    [[3, 17, 5], [17, 1], [3, 17, 5]], // repeated over leading and trailing axes: y tiled
+    [[4, 6, 5, 2], [6, 5, 1], [4, 6, 5, 2]], // SPT's spectrum times a real weight per bin
+    [[6, 5, 1], [4, 6, 5, 2], [4, 6, 5, 2]], // the same on the left: mirrored comparisons, swapped sub / div
     [[1, 1, 1], [1, 1, 1], [1, 1, 1]],
   ];
-  const ops: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'lt'];
+  const ops: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow', 'eq', 'ne', 'lt', 'le', 'gt', 'ge'];
   for (const [as, bs, os] of patterns) {
     const a = uniform(as.reduce((x, y) => x * y, 1), -3, 3), b = uniform(bs.reduce((x, y) => x * y, 1), -3, 3);
     if (a.length > 4) { a[1] = NaN; a[2] = 0; a[3] = -0; }
@@ -209,6 +213,12 @@ t.test('binary: same shape, bias, per-row, scalar, swapped, and unhandled layout
       const want = cpu.read(cpu.binary(op, cpu.fromArray(a, 'float32'), aStrides, cpu.fromArray(b, 'float32'), bStrides, os));
       sameValues(tt, got, want, `${op} [${as}] [${bs}] -> [${os}]`);
     }
+  }
+  // The SIMD path, not the reference, took the new layouts and the comparisons (binaryF32 is null on a fallback).
+  const x = uniform(3 * 17 * 5), w = uniform(17);
+  for (const op of ['mul', 'lt', 'ge', 'eq'] as const) {
+    tt.ok(binaryF32(wasm.kernels, op, x, [85, 5, 1], w, [0, 1, 0], [3, 17, 5]) !== null, `${op}: y repeated over both sides runs in wasm`);
+    tt.ok(binaryF32(wasm.kernels, op, w, [0, 1, 0], x, [85, 5, 1], [3, 17, 5]) !== null, `${op}: and with y on the left`);
   }
   // A transposed (non-dense) operand also falls back.
   const a = uniform(127 * 17), b = uniform(127 * 17);
