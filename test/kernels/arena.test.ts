@@ -4,13 +4,15 @@
  *   - the Arena itself: views in its memory, zero-filled when asked (a reused block too), temporary
  *     blocks given back at the end of a call and reused, null (not an exception) when full; reclaim,
  *     and compaction (adjacent freed blocks merged into a hole, the top run lowering the bump pointer);
- *   - the CPU pool hands its free arrays back to the arena when the arena runs short;
+ *   - the CPU pool hands its free arrays back to the arena when the arena runs short, and arrays
+ *     dropped outside any scope come back through the FinalizationRegistry after a collection;
  *   - the CPU backends' fresh float32 arrays are arena views once a wasm backend exists, so a kernel
  *     chain runs without copies (and the arena's high-water mark stays put on a repeated step);
  *   - the two paths compute the same numbers: the spec table on a backend without an arena (the
  *     copying path), and on one whose arena is too small for most calls (fallbacks mid-chain),
  *     element for element equal to the default backend's (arena) results, bit for bit.
  */
+import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import type { Storage } from '../../kernels/backend.ts';
 import { CpuBackend } from '../../kernels/cpu/index.ts';
@@ -143,5 +145,27 @@ t.test('the copying path and a too-small arena give the arena path\'s numbers, b
       t.ok(same, `${c.name}: ${label}`);
     }
   }
+  t.end();
+});
+
+t.test('arrays dropped outside any scope come back to the arena once the garbage collector has them', (t) => {
+  // A child process with --expose-gc: 100 arrays of 1 MiB made and dropped outside any tidy scope,
+  // a collection and a turn of the event loop (FinalizationRegistry callbacks run there), then 100 more:
+  // they reuse the reclaimed blocks, so the arena's top does not move.
+  const script = `
+    const { createWasmBackend } = await import('./kernels/wasm/index.ts');
+    const { float32Arena } = await import('./kernels/wasm/module.ts');
+    const w = createWasmBackend({ threads: 1 });
+    const make = () => { for (let i = 0; i < 100; i++) w.full(262144, 1, 'float32'); };
+    make();
+    const top = float32Arena().usedBytes();
+    for (let i = 0; i < 3; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }
+    make();
+    console.log(JSON.stringify({ top, after: float32Arena().usedBytes() }));`;
+  const res = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  t.equal(res.status, 0, `the child ran (${res.stderr.slice(-300)})`);
+  const { top, after } = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as { top: number; after: number };
+  t.ok(top >= 100 * 262144 * 4, `the first 100 arrays took ${(top / 2 ** 20).toFixed(0)} MiB of the arena`);
+  t.equal(after, top, 'the next 100 reused the reclaimed blocks');
   t.end();
 });
