@@ -61,9 +61,16 @@ export function useFloat32Source(source: Float32Source | null): void {
   float32Source = source;
 }
 
-/** A new array: from the registered float32 source when there is one and it has room. */
+/**
+ * A new array: inside a tidy scope, from the registered float32 source when there is one and it has
+ * room. Only inside a scope: there a storage's end is known (the scope disposes it, and its array goes
+ * back to the pool or the source at once). An array made outside every scope ends only when the garbage
+ * collector finds it, and the source would hear of that only after the current synchronous work (a
+ * FinalizationRegistry callback), so a long computation outside `tidy` would hold the source's memory
+ * to the end; those stay ordinary arrays, as before.
+ */
 function fresh(dtype: DType, size: number, zeroed: boolean): TypedArray {
-  if (dtype === 'float32' && float32Source !== null && size >= POOL_MIN_LENGTH) {
+  if (dtype === 'float32' && float32Source !== null && size >= POOL_MIN_LENGTH && scopes.length > 0) {
     const a = float32Source.alloc(size, zeroed) ?? (giveBackFloat32() > 0 ? float32Source.alloc(size, zeroed) : null);
     if (a !== null) return a;
   }

@@ -5,8 +5,11 @@
  * Why: a wasm function sees only its own memory. Before this, every elementwise call copied its
  * operands into that memory and its result out into a fresh JavaScript array: in the world's SPT-SEG
  * step, about 60 of 170 ms went to those copies (16-20 GB/s memcpy of 590K-float tensors, by the
- * dozen). Here the CPU backends' fresh float32 arrays (kernels/cpu/pool.ts `useFloat32Source`) are
- * views into this memory; for those, a kernel's pointer is just the view's byteOffset.
+ * dozen). Here the CPU backends' fresh float32 arrays made inside a `tidy` scope (kernels/cpu/pool.ts
+ * `useFloat32Source`) are views into this memory; for those, a kernel's pointer is just the view's
+ * byteOffset. (Outside every scope an array's end is known only to the garbage collector, and only
+ * after the current synchronous work, so those stay ordinary arrays: a long forward pass outside
+ * `tidy` would otherwise hold arena memory until it returned.)
  *
  * The one rule that makes it safe: the memory never grows. Growing an unshared wasm memory detaches
  * its old ArrayBuffer, which would empty every view in use. So the memory is made at its full size up
@@ -17,9 +20,8 @@
  * Lifetime: a block is handed out as a Float32Array view. Inside a `tidy` scope its storage's array
  * goes back to the CPU pool's free list and is reused by the next op of that length (the pool does
  * not know it is a view); an array the pool drops, or all of them when the arena runs short, it hands
- * straight back (`reclaim`). A view dropped by everyone outside any scope is noticed by a
- * FinalizationRegistry once the garbage collector has reclaimed it (after the current synchronous
- * work: a long loop outside `tidy` fills the arena, then runs on plain arrays). Temporary blocks
+ * straight back (`reclaim`). A view kept out of its scope (a result) and later dropped is noticed by
+ * a FinalizationRegistry once the garbage collector has reclaimed it. Temporary blocks
  * (`scratch`, a copy of an operand that lives elsewhere) are given back by `endCall` after each call.
  * Does not: threads (the matmul's workers use the shared memory of module.ts), or moving live blocks
  * (free space between them is merged and reused, never compacted by moving arrays).

@@ -5,9 +5,10 @@
  *     blocks given back at the end of a call and reused, null (not an exception) when full; reclaim,
  *     and compaction (adjacent freed blocks merged into a hole, the top run lowering the bump pointer);
  *   - the CPU pool hands its free arrays back to the arena when the arena runs short, and arrays
- *     dropped outside any scope come back through the FinalizationRegistry after a collection;
- *   - the CPU backends' fresh float32 arrays are arena views once a wasm backend exists, so a kernel
- *     chain runs without copies (and the arena's high-water mark stays put on a repeated step);
+ *     kept out of a scope and then dropped come back through the FinalizationRegistry after a collection;
+ *   - inside a tidy scope the CPU backends' fresh float32 arrays are arena views once a wasm backend
+ *     exists, so a kernel chain runs without copies (and the arena's high-water mark stays put on a
+ *     repeated step); outside every scope they are ordinary arrays;
  *   - the two paths compute the same numbers: the spec table on a backend without an arena (the
  *     copying path), and on one whose arena is too small for most calls (fallbacks mid-chain),
  *     element for element equal to the default backend's (arena) results, bit for bit.
@@ -87,10 +88,13 @@ t.test('the CPU pool gives its free arrays back when the arena runs short', (t) 
     t.ok(pooled >= 12 * 4096, 'the scope\'s arrays wait in the pool');
     // Six arrays of another length (2000 floats, 8 KiB each): only two fit in the 16 KiB left, so the
     // other four need the room of the arrays the pool holds.
-    const made = Array.from({ length: 6 }, () => cpu.full(2000, 2, 'float32') as Storage & { data: Float32Array });
-    t.ok(made.every((s) => arena.owns(s.data)), 'they all live in the arena: the pool handed its arrays back');
-    t.ok(pooledBytes() < pooled, 'and holds fewer bytes now');
-    t.ok(made.every((s) => s.data.every((v) => v === 2)), 'with the right values');
+    cpu.tidy(() => {
+      const made = Array.from({ length: 6 }, () => cpu.full(2000, 2, 'float32') as Storage & { data: Float32Array });
+      t.ok(made.every((s) => arena.owns(s.data)), 'they all live in the arena: the pool handed its arrays back');
+      t.ok(pooledBytes() < pooled, 'and holds fewer bytes now');
+      t.ok(made.every((s) => s.data.every((v) => v === 2)), 'with the right values');
+      return null;
+    }, () => []);
   } finally {
     useFloat32Source(null);
     clearPool();
@@ -105,8 +109,16 @@ t.test('fresh float32 arrays of the CPU backends live in the arena; a repeated s
   const arena = float32Arena();
   if (arena === null) { t.fail('on Node the wasm kernels make an arena'); t.end(); return; }
   t.equal(wasm.kernels.resident?.arena, arena, 'every backend runs on the one arena');
-  t.ok(arena.owns((new CpuBackend().full(512, 0, 'float32') as Storage & { data: Float32Array }).data),
-    'the reference backend\'s fresh arrays are arena views too');
+  const cpu = new CpuBackend();
+  const dataOfFull = (b: CpuBackend, n: number) => (b.full(n, 0, 'float32') as Storage & { data: Float32Array }).data;
+  cpu.tidy(() => {
+    t.ok(arena.owns(dataOfFull(cpu, 512)), 'inside a scope the reference backend\'s fresh arrays are arena views too');
+    t.ok(arena.owns(dataOfFull(wasm, 300)), 'a float32 storage of 300 floats is an arena view');
+    t.notOk(arena.owns(dataOfFull(wasm, 100)), 'under 256 floats: an ordinary array');
+    return null;
+  }, () => []);
+  // (a length the pool holds no array of: a pooled array is reused whatever it is)
+  t.notOk(arena.owns(dataOfFull(wasm, 777)), 'outside every scope a fresh array is an ordinary one (its end is the garbage collector\'s)');
   const step = () => wasm.tidy(() => {
     const x = wasm.full(4096, 1.5, 'float32');
     const y = wasm.unary('exp', wasm.binary('mul', x, [1], x, [1], [4096]));
@@ -116,8 +128,6 @@ t.test('fresh float32 arrays of the CPU backends live in the arena; a repeated s
   const mark = arena.usedBytes();
   for (let i = 0; i < 5; i++) step();
   t.equal(arena.usedBytes(), mark, 'the scope recycles its arrays: the high-water mark stays put');
-  t.ok(arena.owns((wasm.full(300, 2, 'float32') as Storage & { data: Float32Array }).data), 'a float32 storage of 300 floats is an arena view');
-  t.notOk(arena.owns((wasm.full(100, 2, 'float32') as Storage & { data: Float32Array }).data), 'under 256 floats: an ordinary array');
   t.end();
 });
 
@@ -148,15 +158,15 @@ t.test('the copying path and a too-small arena give the arena path\'s numbers, b
   t.end();
 });
 
-t.test('arrays dropped outside any scope come back to the arena once the garbage collector has them', (t) => {
-  // A child process with --expose-gc: 100 arrays of 1 MiB made and dropped outside any tidy scope,
-  // a collection and a turn of the event loop (FinalizationRegistry callbacks run there), then 100 more:
-  // they reuse the reclaimed blocks, so the arena's top does not move.
+t.test('arrays kept out of a scope and then dropped come back to the arena once the garbage collector has them', (t) => {
+  // A child process with --expose-gc: 100 arrays of 1 MiB made in scopes, kept (returned) and then
+  // dropped, a collection and a turn of the event loop (FinalizationRegistry callbacks run there),
+  // then 100 more: they reuse the reclaimed blocks, so the arena's top does not move.
   const script = `
     const { createWasmBackend } = await import('./kernels/wasm/index.ts');
     const { float32Arena } = await import('./kernels/wasm/module.ts');
     const w = createWasmBackend({ threads: 1 });
-    const make = () => { for (let i = 0; i < 100; i++) w.full(262144, 1, 'float32'); };
+    const make = () => { for (let i = 0; i < 100; i++) w.tidy(() => w.full(262144, 1, 'float32'), (s) => [s]); };
     make();
     const top = float32Arena().usedBytes();
     for (let i = 0; i < 3; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }
