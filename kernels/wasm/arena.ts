@@ -115,7 +115,7 @@ export class Arena {
     return new Float32Array(this.buffer);
   }
 
-  /** Bytes handed out so far from the top (the high-water mark), for tests and reports. */
+  /** The bump pointer: every byte below it is in use or free in a list (for tests and reports). */
   usedBytes(): number {
     return this.top;
   }
