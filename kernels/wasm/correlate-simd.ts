@@ -1,5 +1,5 @@
 /**
- * The 1-D correlation of Backend.correlate1d in WebAssembly SIMD (float32), and its host side:
+ * The 1-D correlation of Backend.correlate1d in WebAssembly SIMD (float32):
  *   out[o, i, j] = Σ_t w[t] · x[o, i + t − r, j]   over the taps that land inside the axis (zero padding),
  * K = 2r + 1 taps, added in ascending t. This is the Gaussian blur of SSIM (train/losses/ssim.ts).
  *
@@ -17,8 +17,8 @@
  * with the same multiply-add (fused when `fma`); here the terms are the same products in the same
  * order, minus the band's zeros, and adding ±0 to a sum that started at +0 never changes it. (With an
  * infinite input the matmul spread NaN = 0·∞ along the whole axis; this, like torch's conv, does not.)
- * Does not: the host side (copy in, pick the kernel, copy out: `correlate.ts`), float64 or int32,
- * inner 2 or 3 (the backend uses the reference for those), or threads.
+ * Does not: the host side (where the operands lie, which kernel, any copies: `correlate.ts`),
+ * float64 or int32, inner 2 or 3 (the backend uses the reference for those), or threads.
  */
 import { f32, f32x4, forRange, get, i32, set, v128, ValType, type Code, type Func, type Local, type Module } from './assembler.ts';
 

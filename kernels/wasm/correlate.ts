@@ -1,7 +1,8 @@
 /**
- * The host side of Backend.correlate1d on the wasm backend (float32): copy x and the taps into the
- * kernels' unshared memory, run `corr_rows` (inner >= 4) or `corr_last` (inner = 1) from
- * `correlate-simd.ts`, copy the result out. Inner 2 or 3 returns null: the reference handles those.
+ * The host side of Backend.correlate1d on the wasm backend (float32): run `corr_rows` (inner >= 4) or
+ * `corr_last` (inner = 1) from `correlate-simd.ts` on x where it lies in the arena (arena.ts; the taps
+ * and corr_last's padded row in scratch blocks) or, when the arena has no room, on copies in the
+ * growable local memory. Inner 2 or 3 returns null: the reference handles those.
  */
 import { runResident } from './arena.ts';
 import { copyOut, newF32, type WasmKernels } from './module.ts';
