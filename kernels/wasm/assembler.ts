@@ -112,7 +112,7 @@ const op2 = (opcode: number) => (a: Code, b: Code): Code => [...a, ...b, opcode]
 export const i32 = {
   const: (n: number): Code => [0x41, ...sleb(n | 0)],
   load: (addr: Code, offset = 0): Code => [...addr, 0x28, ...memarg(2, offset)],
-  ltS: op2(0x48), gtS: op2(0x4a), geS: op2(0x4e),
+  eq: op2(0x46), ltS: op2(0x48), gtS: op2(0x4a), geS: op2(0x4e),
   add: op2(0x6a), sub: op2(0x6b), mul: op2(0x6c), divS: op2(0x6d),
   and: op2(0x71), shl: op2(0x74),
   /** a < b ? a : b, with `select` (no branch). Operands are evaluated twice: pass locals. */

@@ -9,6 +9,7 @@
  *   unary    exp, sigmoid; neg abs sqrt relu (exact)           (unary.ts)
  *   reduce   sum over the last axis                           (reduce.ts)
  *   correlate1d  the 1-D filter of SSIM's blur                 (correlate.ts, correlate-simd.ts)
+ *   copy     strided copies between arrays in the arena        (copy.ts, copy-simd.ts)
  * Storages are the reference's `CpuStorage` (plain typed arrays), so the two backends mix freely
  * and every inherited kernel reads them as usual. Float32 arrays of 256 floats or more are views
  * into the arena (arena.ts): the elementwise kernels read and write them in place. The matmul copies
@@ -20,12 +21,14 @@
  * On Node the matmul uses `os.availableParallelism()` threads (the calling thread plus workers
  * started at the first large matmul); in a browser it runs on the calling thread.
  */
-import type { BinaryOp, MatmulArgs, ReduceOp, Storage, UnaryOp } from '../backend.ts';
+import { denseStrides, sizeOf, type BinaryOp, type MatmulArgs, type ReduceOp, type Storage, type StridedView, type UnaryOp } from '../backend.ts';
 import { CpuBackend, dataOf } from '../cpu/index.ts';
+import { copy as cpuCopy } from '../cpu/copy.ts';
 import { binaryF32 } from './binary.ts';
+import { copyF32 } from './copy.ts';
 import { correlateF32 } from './correlate.ts';
 import { PARALLEL_MIN_MACS, matmulF32, type Parallel } from './matmul.ts';
-import { createKernels, missingFeature, type WasmKernels } from './module.ts';
+import { createKernels, missingFeature, newF32, type WasmKernels } from './module.ts';
 import { createPool, defaultThreads } from './pool.ts';
 import { reduceF32 } from './reduce.ts';
 import { unaryF32 } from './unary.ts';
@@ -95,6 +98,21 @@ export class WasmBackend extends CpuBackend {
       if (out !== null) return this.wrap(out, 'float32');
     }
     return super.unary(op, x);
+  }
+
+  override copy(src: StridedView, shape: readonly number[], dst?: StridedView): Storage {
+    const s = dataOf(src.storage);
+    if (s instanceof Float32Array && (dst === undefined || dst.storage.dtype === 'float32')) {
+      // A new dense target gets an uninitialised array: the copy writes every element of it.
+      const target = dst ?? { storage: this.wrap(newF32(sizeOf(shape)), 'float32'), offset: 0, strides: denseStrides(shape) };
+      const d = dataOf(target.storage) as Float32Array;
+      if (copyF32(this.kernels, s, src.offset, src.strides, d, target.offset, target.strides, shape)) return target.storage;
+      if (dst === undefined) { // not in the arena after all: the reference loop into the array made above
+        cpuCopy(s, src.offset, src.strides, d, 0, target.strides, shape);
+        return target.storage;
+      }
+    }
+    return super.copy(src, shape, dst);
   }
 
   override correlate1d(x: Storage, outer: number, n: number, inner: number, weights: readonly number[]): Storage {

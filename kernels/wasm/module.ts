@@ -17,6 +17,7 @@
  * synchronous and the workers only run inside a call).
  */
 import { Module, f32x4, get, v128 } from './assembler.ts';
+import { addCopy } from './copy-simd.ts';
 import { addCorrelate } from './correlate-simd.ts';
 import { addElementwise, type SimdUnaryOp } from './elementwise.ts';
 import { addGemm, type GemmShape } from './gemm.ts';
@@ -73,6 +74,8 @@ export interface KernelExports extends UnaryKernels {
   /** The 1-D correlations of `correlate.ts`. */
   corr_rows(x: number, out: number, w: number, outer: number, n: number, inner: number, r: number): void;
   corr_last(x: number, out: number, w: number, rows: number, n: number, r: number, pad: number): void;
+  /** The 2-D strided copy of `copy-simd.ts` (byte addresses and strides). */
+  copy_tile(src: number, dst: number, rows: number, cols: number, ssRow: number, sdRow: number, ssCol: number, sdCol: number): void;
 }
 
 /** Can this engine run the kernels? Returns the reason when it cannot. */
@@ -128,13 +131,14 @@ function reserveIn(memory: WebAssembly.Memory): (bytes: number) => number {
 }
 
 /**
- * The single-threaded kernels (elementwise, correlate) for an unshared memory (`WasmKernels.local`);
+ * The single-threaded kernels (elementwise, correlate, copy) for an unshared memory (`WasmKernels.local`);
  * `fma` as the GEMM's, so that a correlation adds its products exactly as a band-matrix matmul would.
  */
 export function compileLocalKernels(fma: boolean): WebAssembly.Module {
   const mod = new Module({ initial: 1, maximum: MAX_PAGES, shared: false });
   addElementwise(mod);
   addCorrelate(mod, fma);
+  addCopy(mod);
   return new WebAssembly.Module(mod.bytes());
 }
 

@@ -19,6 +19,7 @@ import type { Storage } from '../../kernels/backend.ts';
 import { CpuBackend } from '../../kernels/cpu/index.ts';
 import { clearPool, pooledBytes, useFloat32Source } from '../../kernels/cpu/pool.ts';
 import { Arena } from '../../kernels/wasm/arena.ts';
+import { copyF32 } from '../../kernels/wasm/copy.ts';
 import { WasmBackend, createWasmBackend } from '../../kernels/wasm/index.ts';
 import { compileLocalKernels, createKernels, float32Arena, type KernelExports, type WasmKernels } from '../../kernels/wasm/module.ts';
 import { SPEC_CASES } from './spec-table.ts';
@@ -177,5 +178,41 @@ t.test('arrays kept out of a scope and then dropped come back to the arena once 
   const { top, after } = JSON.parse(res.stdout.trim().split('\n').pop() ?? '{}') as { top: number; after: number };
   t.ok(top >= 100 * 262144 * 4, `the first 100 arrays took ${(top / 2 ** 20).toFixed(0)} MiB of the arena`);
   t.equal(after, top, 'the next 100 reused the reclaimed blocks');
+  t.end();
+});
+
+t.test('copy between resident arrays runs in wasm and matches the reference bit for bit', (t) => {
+  const wasm = createWasmBackend({ threads: 1 })!;
+  const cpu = new CpuBackend();
+  // 600 values (a storage of 256 floats or more is resident), float32 already; the cases read the first 210.
+  const values = Array.from({ length: 600 }, (_, i) => Math.fround(Math.sin(i) * 100));
+  // [6, 7, 5]: a transpose, a flip of two axes (negative strides), a broadcast row, a sub-block, one column.
+  const cases: [string, number, number[], number[]][] = [
+    ['transpose of the last two', 0, [35, 1, 5], [6, 5, 7]],
+    ['flip of the first and last', 5 * 35 + 4, [-35, 5, -1], [6, 7, 5]],
+    ['broadcast of one row', 0, [0, 0, 1], [4, 3, 5]],
+    ['a [3, 4, 2] sub-block', 35 + 5 + 1, [35, 5, 1], [3, 4, 2]],
+    ['one strided column', 2, [5], [42]],
+    ['one element', 17, [], []],
+  ];
+  wasm.tidy(() => {
+    const src = wasm.fromArray(values, 'float32') as Storage & { data: Float32Array };
+    t.ok(float32Arena()!.owns(src.data), 'the source is resident');
+    for (const [name, offset, strides, shape] of cases) {
+      const got = wasm.read(wasm.copy({ storage: src, offset, strides }, shape));
+      const want = cpu.read(cpu.copy({ storage: cpu.fromArray(values, 'float32'), offset, strides }, shape));
+      t.ok(got.length === want.length && got.every((v, i) => Object.is(v, want[i])), name);
+    }
+    // Into a view of an existing resident storage (every other element of a [2, 10] block).
+    const into = wasm.full(300, -1, 'float32') as Storage & { data: Float32Array };
+    t.ok(float32Arena()!.owns(into.data), 'the destination is resident');
+    wasm.copy({ storage: src, offset: 0, strides: [35, 1] }, [2, 5], { storage: into, offset: 1, strides: [10, 2] });
+    t.same([...wasm.read(into)].slice(0, 21), [-1, values[0], -1, values[1], -1, values[2], -1, values[3], -1, values[4],
+      -1, values[35], -1, values[36], -1, values[37], -1, values[38], -1, values[39], -1], 'into a strided view');
+    const s = (src as Storage & { data: Float32Array }).data, d = new Float32Array(4);
+    t.notOk(copyF32(wasm.kernels, s, 0, [1], s, 1, [1], [4]), 'source and destination in one storage: left to the reference');
+    t.notOk(copyF32(wasm.kernels, s, 0, [1], d, 0, [1], [4]), 'a destination outside the arena: left to the reference');
+    return null;
+  }, () => []);
   t.end();
 });

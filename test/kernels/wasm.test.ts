@@ -323,6 +323,9 @@ t.test('the shared op spec table (every kernel, inherited ones too)', async (tt)
     tt.equal(results.length, SPEC_CASES.length);
     for (const r of results) tt.equal(r.error, null, `${r.name} (${backend.threads} thread(s))`);
   }
+  // Inside a tidy scope the arrays live in the arena, so the kernels run in place (arena.ts): again.
+  const scoped = await runSpec(wasm, cpu, { scope: (fn) => wasm.tidy(fn, (s) => [s as unknown as Storage]) });
+  for (const r of scoped) tt.equal(r.error, null, `${r.name} (in a tidy scope: resident arrays)`);
 });
 
 t.test('storages are CPU storages: inherited kernels read them', (tt) => {
