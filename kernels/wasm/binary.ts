@@ -93,11 +93,11 @@ export function binaryF32(
     ([xAt, yAt], outAt) => r.exports[name](xAt, yAt, outAt, rows, len, splat));
   if (done) return done;
   // The copying path (no room in the arena): the same kernel over the growable local memory.
-  const xPtr = kernels.local.reserve(4 * (2 * n + layout.count + 8));
-  const yPtr = xPtr + 4 * n, outPtr = yPtr + 4 * layout.count;
+  const xPtr = kernels.local.reserve(4 * (2 * n + count + 8));
+  const yPtr = xPtr + 4 * n, outPtr = yPtr + 4 * count;
   const mem = new Float32Array(kernels.local.memory.buffer);
   mem.set(x.subarray(0, n), xPtr / 4);
-  mem.set(y.subarray(0, layout.count), yPtr / 4);
-  kernels.local.exports[binaryName(op, swapped)](xPtr, yPtr, outPtr, layout.rows, layout.len, layout.splat ? 1 : 0);
+  mem.set(y.subarray(0, count), yPtr / 4);
+  kernels.local.exports[name](xPtr, yPtr, outPtr, rows, len, splat);
   return copyOut(mem, outPtr / 4, n);
 }

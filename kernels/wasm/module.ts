@@ -190,9 +190,12 @@ export function float32Arena(): Arena | null {
  */
 const RESIDENT_PAGES = [24576, 8192, 2048]; // 1.5 GiB, 512 MiB, 128 MiB
 
-/** The local kernels over a memory made at its full size (it must never grow: arena.ts), or null. */
-function residentKernels(localModule: WebAssembly.Module): ResidentKernels<KernelExports> | null {
-  for (const pages of RESIDENT_PAGES) {
+/**
+ * The local kernels over a memory made at its full size (it must never grow: arena.ts), or null.
+ * `sizes`: the page counts to try, largest first (a test passes a tiny one).
+ */
+export function residentKernels(localModule: WebAssembly.Module, sizes: readonly number[] = RESIDENT_PAGES): ResidentKernels<KernelExports> | null {
+  for (const pages of sizes) {
     let memory: WebAssembly.Memory;
     try {
       memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
@@ -225,7 +228,7 @@ export function createKernels(): WasmKernels {
  * length is waiting (kernels/cpu/pool.ts), which is cheaper than a fresh one (no calloc, no page faults).
  */
 export function copyOut(mem: Float32Array, start: number, n: number): Float32Array {
-  const out = allocArrayUninitialised('float32', n) as Float32Array;
+  const out = newF32(n);
   out.set(mem.subarray(start, start + n));
   return out;
 }

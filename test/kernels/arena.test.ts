@@ -21,7 +21,7 @@ import { clearPool, pooledBytes, useFloat32Source } from '../../kernels/cpu/pool
 import { Arena } from '../../kernels/wasm/arena.ts';
 import { copyF32 } from '../../kernels/wasm/copy.ts';
 import { WasmBackend, createWasmBackend } from '../../kernels/wasm/index.ts';
-import { compileLocalKernels, createKernels, float32Arena, type KernelExports, type WasmKernels } from '../../kernels/wasm/module.ts';
+import { compileLocalKernels, createKernels, float32Arena, residentKernels } from '../../kernels/wasm/module.ts';
 import { SPEC_CASES } from './spec-table.ts';
 
 t.test('Arena: views in its memory, zeroing, scratch reuse, null when full', (t) => {
@@ -135,12 +135,7 @@ t.test('fresh float32 arrays of the CPU backends live in the arena; a repeated s
 /** A backend on the same compiled kernels with no arena (the copying path), or a tiny one. */
 function variant(arenaPages: number | null): WasmBackend {
   const base = createKernels();
-  let resident: WasmKernels['resident'] = null;
-  if (arenaPages !== null) {
-    const memory = new WebAssembly.Memory({ initial: arenaPages, maximum: arenaPages });
-    const instance = new WebAssembly.Instance(compileLocalKernels(base.shape.fma), { env: { memory } });
-    resident = { arena: new Arena(memory, 256), exports: instance.exports as unknown as KernelExports };
-  }
+  const resident = arenaPages === null ? null : residentKernels(compileLocalKernels(base.shape.fma), [arenaPages]);
   return new WasmBackend({ ...base, resident }, { threads: 1 });
 }
 

@@ -9,7 +9,6 @@ sizes 2 and 6, and a permuted (non-contiguous) input.
 
 Run with Debian's torch:  /usr/bin/python3 tools/reference/correlate_fixtures.py  (or `npm run fixtures`)
 """
-import math
 import os
 import sys
 
@@ -18,6 +17,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import OpFixture, Rng  # noqa: E402
+from losses_fixtures import gaussian  # noqa: E402
 
 
 def torch_correlate1d(x, weights, dim):
@@ -29,17 +29,11 @@ def torch_correlate1d(x, weights, dim):
     return y.reshape(xm.shape).movedim(-1, dim)
 
 
-def gaussian(size, sigma):
-    """pytorch-ssim's 1-D window, as SSIM builds it (train/losses/ssim.ts gaussianWindow)."""
-    g = torch.tensor([math.exp(-(k - size // 2) ** 2 / (2 * sigma ** 2)) for k in range(size)], dtype=torch.float64)
-    return (g / g.sum()).tolist()
-
-
 def correlate_family():
     """A fixed filter along one dim: every dim of a 3-D tensor, asymmetric taps (the backward reverses
     them), an axis shorter than the window, one tap, SSIM's Gaussian along H and W, a permuted input."""
     ff = OpFixture('correlate')
-    g11 = gaussian(11, 1.5)
+    g11 = gaussian(11, 1.5, torch.float64).tolist()  # SSIM's window, as losses_fixtures builds it
     for tag, shape, weights, dim in (
         ('last_3taps', [2, 3, 9], [0.5, -1.0, 2.0], -1), ('mid_5taps', [2, 13, 5], [0.25, -0.5, 1.0, 2.0, -1.5], 1),
         ('first_5taps', [7, 4, 3], [1.0, 0.0, -2.0, 0.5, 0.75], 0), ('short_axis_11', [3, 4], g11, -1),
