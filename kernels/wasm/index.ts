@@ -11,8 +11,9 @@
  *   correlate1d  the 1-D filter of SSIM's blur                 (correlate.ts, correlate-simd.ts)
  *   copy     strided copies between arrays in the arena        (copy.ts, copy-simd.ts)
  * Storages are the reference's `CpuStorage` (plain typed arrays), so the two backends mix freely
- * and every inherited kernel reads them as usual. Float32 arrays of 256 floats or more are views
- * into the arena (arena.ts): the elementwise kernels read and write them in place. The matmul copies
+ * and every inherited kernel reads them as usual. Float32 arrays of 256 floats or more made inside a
+ * `tidy` scope are views into the arena (arena.ts): the elementwise and copy kernels read and write
+ * them in place (others are copied into wasm memory first). The matmul copies
  * its operands into the shared memory its workers see, and its result out (O(n²) against O(n³)).
  * Inside a `tidy` scope the arrays are recycled ones (kernels/cpu/pool.ts).
  *

@@ -6,7 +6,7 @@
  * thread over a `WebAssembly.Memory({ shared: true })`, and hands out scratch space in that memory.
  * Worker threads (`pool.ts`) instantiate the same compiled `WebAssembly.Module` over the same memory.
  * Each backend has its own memory (and pool): kernels of one memory must not run two jobs at once.
- * The single-threaded kernels (elementwise, correlate) run over unshared memories instead: a growable
+ * The single-threaded kernels (elementwise, correlate, copy) run over unshared memories instead: a growable
  * one per backend for copies (`local`), and one fixed-size arena per process (`resident`, arena.ts)
  * where the CPU backends' float32 arrays live, so that those kernels work on them in place.
  *
@@ -171,8 +171,7 @@ function residentFor(fma: boolean, localModule: WebAssembly.Module): ResidentKer
     residents.set(fma, made);
     if (made !== null && poolArena === null) {
       poolArena = made.arena;
-      const arena = made.arena;
-      useFloat32Source({ alloc: (n, zeroed) => arena.alloc(n, zeroed), reclaim: (a) => arena.reclaim(a) });
+      useFloat32Source(poolArena); // an Arena is a Float32Source: alloc and reclaim
     }
   }
   return residents.get(fma) ?? null;

@@ -81,7 +81,7 @@ t.test('the CPU pool gives its free arrays back when the arena runs short', (t) 
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 1 });
   const arena = new Arena(memory, 0);
   const cpu = new CpuBackend();
-  useFloat32Source({ alloc: (n, z) => arena.alloc(n, z), reclaim: (a) => arena.reclaim(a) });
+  useFloat32Source(arena);
   try {
     // 12 arrays of 1024 floats in a scope: 48 of the 64 KiB, all released to the pool at the end.
     cpu.tidy(() => { for (let i = 0; i < 12; i++) cpu.full(1024, 1, 'float32'); return null; }, () => []);
@@ -100,7 +100,7 @@ t.test('the CPU pool gives its free arrays back when the arena runs short', (t) 
     useFloat32Source(null);
     clearPool();
     const restored = float32Arena();
-    if (restored !== null) useFloat32Source({ alloc: (n, z) => restored.alloc(n, z), reclaim: (a) => restored.reclaim(a) });
+    if (restored !== null) useFloat32Source(restored);
   }
   t.end();
 });
