@@ -126,3 +126,19 @@ export function intOption(args: ParsedArgs, name: string, fallback: number, min 
   if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${raw}`);
   return v;
 }
+
+/**
+ * Comma-separated names, trimmed: none empty (`a,,b` is an error, not a silent `a,b`), no duplicates.
+ *
+ * @example
+ * parseClassList('circle, ring', '--classes');   // ['circle', 'ring']
+ */
+export function parseClassList(value: string | undefined, option: string): string[] {
+  const names = (value ?? '').split(',').map((s) => s.trim());
+  if (names.every((s) => s.length === 0)) throw new UsageError(`${option} needs at least one class name (comma-separated)`);
+  const empty = names.findIndex((s) => s.length === 0);
+  if (empty >= 0) throw new UsageError(`${option} has an empty class name (item ${empty + 1} of ${JSON.stringify(value)}): remove the extra comma`);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) throw new UsageError(`${option} names "${dup}" twice`);
+  return names;
+}

@@ -5,8 +5,8 @@
  *   { device: 'cpu' }     a device name or a Backend (engine/device.ts)
  *   neither               the active backend (`useDevice` / `getBackend()`)
  */
-import { dtypeOfArray, getBackend, sizeOf, type Backend, type DType, type TypedArray } from '../kernels/backend.ts';
-import { device } from './device.ts';
+import { dtypeOfArray, sizeOf, type Backend, type DType, type TypedArray } from '../kernels/backend.ts';
+import { device, getBackend } from './device.ts';
 import { defaultGenerator, type Generator } from './rng.ts';
 import { fmtShape } from './shape.ts';
 import { Tensor } from './tensor.ts';

@@ -11,8 +11,7 @@
  * loops). `useDevice('cpu' | 'wasm' | 'gpu' | 'gpu:<mode>')` (engine/device.ts) chooses another;
  * each backend is created once, so tensors made before and after a second selection still meet.
  */
-export { getBackend, setBackend, registerBackend, backendNames } from '../kernels/backend.ts';
-export { useDevice, device, resolveDeviceName, DEVICE_NAMES } from './device.ts';
+export { useDevice, device, getBackend, setBackend, resolveDeviceName, backendNames, DEVICE_NAMES } from './device.ts';
 export type { Backend, DType, Storage, TypedArray } from '../kernels/backend.ts';
 export { Tensor, type Operand } from './tensor.ts';
 export { noGrad, enableGrad, isGradEnabled, type BackwardOptions, type GradNode } from './autograd.ts';

@@ -52,8 +52,8 @@
  *
  * Not here: how a backend tracks its storages (kernels/gpu/storage.ts, kernels/cpu/index.ts).
  */
-import { getBackend, type Backend, type MemoryInfo, type Storage } from '../kernels/backend.ts';
-import { madeBackends } from './device.ts';
+import type { Backend, MemoryInfo, Storage } from '../kernels/backend.ts';
+import { getBackend, madeBackends } from './device.ts';
 import { Tensor } from './tensor.ts';
 
 /** What `tidy` looks through for tensors to keep: a Tensor, or arrays / plain objects of them. */

@@ -10,7 +10,8 @@
  * `functional/`, where the forward and its backward live together. Not here: arithmetic.
  */
 import { backward, isGradEnabled, type BackwardOptions, type GradNode } from './autograd.ts';
-import { getBackend, sizeOf, type DType, type Storage, type TypedArray } from '../kernels/backend.ts';
+import { sizeOf, type DType, type Storage, type TypedArray } from '../kernels/backend.ts';
+import { getBackend } from './device.ts';
 import { fmtShape, shapesEqual } from './shape.ts';
 import * as U from './ops/unary.ts';
 import * as B from './ops/binary.ts';

@@ -79,7 +79,7 @@ async function cli(argv: string[]): Promise<string[]> {
   return [...out, ...err];
 }
 /** The per-step records of a run folder's log.jsonl. */
-function readLog(folder: string): { step: number; loss: { total: number; focal: number; ssim: number } }[] {
+function readLog(folder: string): { step: number; loss: { total: number; focal: number; '1-ssim': number } }[] {
   return readFileSync(join(folder, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ReturnType<typeof readLog>[number]);
 }
 const dataset = (split: string) => JSON.stringify({ kind: 'voc', root: voc, split });
@@ -92,7 +92,7 @@ try {
   console.log(first.find((l) => /paused at step/.test(l))?.trim() ?? '(not paused)');
   await cli([...train, '--resume']);
   const log = readLog(run);
-  for (const r of log) console.log(`step ${r.step}: loss ${r.loss.total.toFixed(4)} = 100 * focal ${r.loss.focal.toFixed(5)} + ssim ${r.loss.ssim.toFixed(4)}`);
+  for (const r of log) console.log(`step ${r.step}: loss ${r.loss.total.toFixed(4)} = 100 * focal ${r.loss.focal.toFixed(5)} + (1 - ssim) ${r.loss['1-ssim'].toFixed(4)}`);
   // The same 4 steps without the pause: a resumed run repeats an uninterrupted one bit for bit.
   await cli(train.map((a) => (a === run ? join(dir, 'straight') : a)));
   const same = readLog(join(dir, 'straight')).every((r, i) => r.loss.total === log[i].loss.total);

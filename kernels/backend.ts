@@ -182,61 +182,6 @@ export interface Backend {
     idx: Storage, m: number, idxStrides: readonly number[]): Storage;
 }
 
-// -- the active backend ------------------------------------------------------------------------
-
-const registry = new Map<string, () => Backend | null>();
-let active: Backend | null = null;
-
-/**
- * Make a backend selectable by name (`setBackend('cpu')`). The factory runs on first use; it may
- * return null where the backend cannot run (then `setBackend` names the backend as unavailable).
- */
-export function registerBackend(name: string, factory: () => Backend | null): void {
-  registry.set(name, factory);
-}
-
-/** The names that `setBackend` accepts. */
-export function backendNames(): string[] {
-  return [...registry.keys()];
-}
-
-/** Tried in this order when no backend was chosen: the fastest correct CPU path first. */
-const DEFAULT_ORDER = ['wasm', 'cpu'];
-
-/**
- * Where new tensors are created. Ops run on the backend that owns their inputs. Until
- * `setBackend` is called this is the first registered of DEFAULT_ORDER whose factory succeeds.
- */
-export function getBackend(): Backend {
-  if (active === null) {
-    for (const name of DEFAULT_ORDER) {
-      const factory = registry.get(name);
-      const backend = factory?.() ?? null;
-      if (backend !== null) {
-        active = backend;
-        break;
-      }
-    }
-    if (active === null) throw new Error('no backend registered: import engine/index.ts (it registers "cpu")');
-  }
-  return active;
-}
-
-export function setBackend(nameOrBackend: string | Backend): Backend {
-  if (typeof nameOrBackend !== 'string') {
-    active = nameOrBackend;
-    return active;
-  }
-  const factory = registry.get(nameOrBackend);
-  if (!factory) {
-    throw new Error(`unknown backend "${nameOrBackend}"; known: ${backendNames().join(', ')}`);
-  }
-  const backend = factory();
-  if (backend === null) throw new Error(`backend "${nameOrBackend}" is not available in this environment`);
-  active = backend;
-  return active;
-}
-
 // -- small shared helpers ----------------------------------------------------------------------
 
 export function sizeOf(shape: readonly number[]): number {

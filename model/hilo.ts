@@ -12,7 +12,8 @@
  *      window, qkv from h_qkv (no bias). The official hf does NOT apply h_proj (so it is not built).
  *   3. Lo-Fi: l_heads = ⌊heads·alpha⌋ (7) heads; queries l_q(every token), keys/values
  *      l_kv(AvgPool(ws, ws) of the padded map); output l_proj (with bias).
- *   4. x = [hi ‖ lo] cropped to gh x gw; gate m = clamp(cos(x, prompt), 0, 1) per token;
+ *   4. x = [hi ‖ lo] cropped to gh x gw; gate m = clamp(cos(x, prompt), 0, 1) per token (or our
+ *      'soft' option (1 + cos) / 2, which cannot shut every token);
  *      x = (x ⊙ m) @ top_down_transform  (a row vector times the matrix, not Linear's x·Wᵀ).
  *   5. logits = tgt · xᵀ  [B, C, N]  (plain dot products: no scale, no projections);
  *      out = proj(dropout(softmax_N(logits)) · x)  [B, C, D].
@@ -39,6 +40,12 @@ export interface HiLoOptions {
   windowSize?: number;
   /** Dropout on the readout attention while training (attn_drop = 0.1). */
   attnDrop?: number;
+  /**
+   * The spectral guidance gate per token: 'clamp' = clamp(cos, 0, 1), the official code (default);
+   * 'soft' = (1 + cos) / 2, our deviation, open at least a little everywhere, so the gate cannot shut
+   * every token at once and stop training (docs/world.md measures both).
+   */
+  gate?: 'clamp' | 'soft';
 }
 
 /**
@@ -63,12 +70,15 @@ export class HiLo extends Module {
   readonly headDim: number;
   readonly ws: number;
   readonly attnDrop: number;
+  readonly gate: 'clamp' | 'soft';
 
   constructor(readonly dim: number, opts: HiLoOptions = {}) {
     super();
     this.heads = opts.heads ?? 8;
     this.ws = opts.windowSize ?? 3;
     this.attnDrop = opts.attnDrop ?? 0.1;
+    this.gate = opts.gate ?? 'clamp';
+    if (this.gate !== 'clamp' && this.gate !== 'soft') throw new Error(`HiLo: gate must be 'clamp' or 'soft', got '${String(this.gate)}'`);
     if (dim % this.heads !== 0) throw new Error(`HiLo: width ${dim} cannot be split into ${this.heads} heads`);
     this.headDim = dim / this.heads;
     this.lHeads = Math.floor(this.heads * (opts.alpha ?? 0.9)); // int(8 · 0.9) = 7
@@ -126,13 +136,15 @@ export class HiLo extends Module {
   }
 
   /**
-   * The HiLo features with the gate applied: x [B, N, D] -> [B, N, D]. A token whose cosine with
-   * `prompt` is ≤ 0 is zeroed, and the clamp passes it no gradient: if every token is closed the
-   * layer's logits are 0 and nothing trains (see `orientGates` in spt-init.ts).
+   * The HiLo features with the gate applied: x [B, N, D] -> [B, N, D]. With the official 'clamp'
+   * gate a token whose cosine with `prompt` is ≤ 0 is zeroed, and the clamp passes it no gradient: if
+   * every token is closed the layer's logits are 0 and nothing trains (see `orientGates` in
+   * spt-init.ts). The 'soft' gate (1 + cos) / 2 is 0 only where cos = −1 exactly.
    */
   visual(x: Tensor, gh: number, gw: number): Tensor {
     const { hl, cos } = this.hiLo(x, gh, gw);
-    return hl.mul(cos.clamp(0, 1)).matmul(this.top_down_transform); // [B, N, D], gate clamp(cos, 0, 1)
+    const m = this.gate === 'clamp' ? cos.clamp(0, 1) : cos.add(1).mul(0.5); // [B, N, 1]
+    return hl.mul(m).matmul(this.top_down_transform); // [B, N, D]
   }
 
   /**

@@ -12,12 +12,11 @@ export {
 export { VisionTransformer, PatchConv, ConvStem, Conv2d, VIT_B_16, type ViTConfig } from './vit.ts';
 export { TextEncoder, CLIP_TEXT_B, createTextParts, encodeTokens, type TextConfig, type TextParts } from './text.ts';
 export { MultiheadAttention, Mlp, ResidualAttentionBlock, Transformer } from './blocks.ts';
-export { bilinearMatrix, bilinearWeights, resize2d } from './interpolate.ts'; // moved to engine/functional; kept for compatibility
 export {
   loadClip, saveClip, convertCheckpoint, readClipCheckpoint, clipFromCheckpoint, clipFromBytes, serializeClip,
   detectLayout, describeConfig, type ClipCheckpoint, type CheckpointLayout, type ConvertResult,
 } from './weights.ts';
-export { detectContainer, readCheckpointBytes, type CheckpointContainer, type RawCheckpoint } from './checkpoint-read.ts';
+export { detectContainer, readCheckpointBytes, NotACheckpointError, type CheckpointContainer, type RawCheckpoint } from './checkpoint-read.ts';
 export { hfToOpenAI } from './hf-mapping.ts';
 export {
   clipPreprocess, imagenetNormalize, resizeImage, resizeShortSide, centerCrop, toTensor, dropAlpha,
@@ -27,14 +26,24 @@ export { SptVisionTransformer, type SptConfig, type SptFeatures } from './spt.ts
 export { HiLo, type HiLoOptions } from './hilo.ts';
 export { DecodeHead, DecoderLayer, CrossAttention, TpnDecoder, type DecoderOptions, type DecoderOutput } from './decoder.ts';
 export {
-  SptSeg, VOC_VIT_B16, VOC_CLASSES, VOC_UNSEEN, trainableParameters, freeze,
+  SptSeg, VOC_VIT_B16, VOC_CLASSES, VOC_UNSEEN_IDS, trainableParameters, freeze,
   type SptSegConfig, type SegmenterOutput, type PredictOptions, type Prediction, type FreezeOptions,
 } from './segmenter.ts';
 export {
-  loadSptSeg, sptSegFromStateDict, inferSptSegConfig, SptWeightsError, type SptLoadOptions,
+  loadSptSeg, loadSptSegWithCard, sptSegFromStateDict, sptSegFromConfig, sptSegWithCard, hintsFromMetadata, inferSptSegConfig,
+  loadOptionsOf, configWithOptions, SptWeightsError, type SptLoadOptions, type FileHints, type CardedSptSeg,
 } from './spt-weights.ts';
+export {
+  CARD_KEY, CARD_FORMAT, IMAGENET_NORMALIZATION, WORLD_NORMALIZATION, OFFICIAL_INFERENCE, ModelCardError, cardMetadata, readCard,
+  parseCard, completeCard, withOverrides, describeCard, describeNormalization, describeBackground, backgroundLabels, inputSizeOf,
+  type SptSegCard, type CardNormalization, type BackgroundRule, type CardClasses, type CardGap, type CardOverrides, type KnownCardParts,
+} from './model-card.ts';
 export { classTextEmbeddings, saveTextEmbeddings, loadTextEmbeddings } from './text-embeddings.ts';
 export {
-  exportSptSeg, importSptSeg, readSptStateDict, checkSptStateDict, sptSegFromOfficial, serializeSptSeg, officialStateDict, StateDictError,
-  type RawStateDict, type InteropReport, type ExportOptions, type SerializeOptions, type SptFileFormat, type SptContainer, type StateDictProblems,
+  segmentImage, prepareImage, seenMaskOf, rgbFromPlanar, maskBytes, BACKGROUND_LABEL, type SegmentImageOptions, type SegmentedImage,
+} from './segment-image.ts';
+export { classColour, classPalette, cssColour, CLASS_COLOURS, BACKGROUND_COLOUR, type Rgb } from './palette.ts';
+export {
+  exportSptSeg, importSptSeg, readSptStateDict, readCardFile, checkSptStateDict, sptSegFromOfficial, serializeSptSeg, officialStateDict, StateDictError,
+  type RawStateDict, type InteropReport, type InteropOptions, type ExportOptions, type SerializeOptions, type SptFileFormat, type SptContainer, type StateDictProblems,
 } from './spt-interop.ts';

@@ -39,13 +39,17 @@ export const VOC_VIT_B16: SptSegConfig = {
   decoder: { embedDim: 512, width: 512, layers: 3, ffn: 2048 },
 };
 
-/** PASCAL VOC 2012's 20 classes (no background), ZegCLIP's names; ids 15-19 are unseen (§4.3). */
+/**
+ * PASCAL VOC 2012's 20 classes in train-id order (no background), ZegCLIP's names. Here rather than in
+ * the dataset reader (train/data/voc.ts, which re-exports them) so that code without file access (the
+ * page, a browser bundle) can name VOC's classes for the text tower.
+ */
 export const VOC_CLASSES: readonly string[] = [
   'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog',
   'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
 ];
-/** The VOC train ids held out for zero-shot evaluation: pottedplant, sheep, sofa, train, tvmonitor. */
-export const VOC_UNSEEN: readonly number[] = [15, 16, 17, 18, 19];
+/** The VOC train ids held out for zero-shot evaluation (method.md §4.3): pottedplant, sheep, sofa, train, tvmonitor. */
+export const VOC_UNSEEN_IDS: readonly number[] = [15, 16, 17, 18, 19];
 
 /** `SptSeg.forward`'s outputs: mask logits (last and per layer) and the encoder's features. */
 export interface SegmenterOutput {

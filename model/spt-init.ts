@@ -24,21 +24,12 @@
  *
  * Glossary: D vision width, g CLIP's grid side, gh x gw the model's stored grid.
  */
-import { cat, interpolate, noGrad, truncNormal, zeros, type Tensor } from '../engine/index.ts';
+import { noGrad, truncNormal, zeros, type Tensor } from '../engine/index.ts';
 import { Linear, skipInit } from '../engine/nn/index.ts';
 import type { CLIP } from './clip.ts';
+import type { HiLo } from './hilo.ts';
 import { SptSeg, type SptSegConfig } from './segmenter.ts';
-
-/** The positional table [1 + g·g, D] with its grid resized to gh × gw: [1 + gh·gw, D]. */
-export function resizePositionalEmbedding(pos: Tensor, gh: number, gw: number): Tensor {
-  const [rows, D] = pos.shape;
-  const g = Math.round(Math.sqrt(rows - 1));
-  if (g * g !== rows - 1) throw new Error(`positional embedding [${pos.shape}] is not 1 + a square grid`);
-  if (g === gh && g === gw) return pos;
-  const grid = pos.slice(0, 1, rows).reshape([1, g, g, D]).permute([0, 3, 1, 2]); // [1, D, g, g]
-  const resized = interpolate(grid, [gh, gw]).permute([0, 2, 3, 1]).reshape([gh * gw, D]); // [gh·gw, D]
-  return cat([pos.slice(0, 0, 1), resized], 0); // [1 + gh·gw, D]
-}
+import { resizePositionalEmbedding } from './vit.ts';
 
 /**
  * A new SPT-SEG whose backbone starts from `clip.visual`. `config.encoder.vision` must have CLIP's
@@ -102,24 +93,50 @@ export function orientGates(model: SptSeg, images: Tensor): GateReport[] {
   }
 }
 
-function orient(model: SptSeg, images: Tensor): GateReport[] {
+/** The dense map of `images` as decoder memory: [B, N, E] and its grid. */
+function memoryOf(model: SptSeg, images: Tensor): { memory: Tensor; gh: number; gw: number } {
   const { dense } = model.backbone.features(images); // [B, E, gh, gw]
   const [B, E, gh, gw] = dense.shape;
-  const memory = dense.reshape([B, E, gh * gw]).permute([0, 2, 1]); // [B, N, E]
+  return { memory: dense.reshape([B, E, gh * gw]).permute([0, 2, 1]), gh, gw }; // [B, N, E]
+}
+
+/** Share of tokens with cos(hl, prompt) > 0 (an open clamp gate) in one HiLo layer. */
+function openShare(hilo: HiLo, memory: Tensor, gh: number, gw: number): number {
+  const cos = hilo.hiLo(memory, gh, gw).cos.data(); // [B, N, 1]
+  let open = 0;
+  for (const c of cos) if (c > 0) open++;
+  return open / cos.length;
+}
+
+/**
+ * Per HiLo layer, the share of the tokens of `images` whose gate is open (cos > 0), in eval mode and
+ * without gradients. Every layer reads the same memory, as in orientGates; empty for a plain decoder.
+ */
+export function gateOpenShares(model: SptSeg, images: Tensor): number[] {
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() => {
+      const hilos = [...model.decode_head.decoder_1.layers].flatMap((l) => (l.hlfs ? [l.hlfs] : []));
+      if (hilos.length === 0) return [];
+      const { memory, gh, gw } = memoryOf(model, images);
+      return hilos.map((h) => openShare(h, memory, gh, gw));
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+function orient(model: SptSeg, images: Tensor): GateReport[] {
+  const { memory, gh, gw } = memoryOf(model, images);
   const report: GateReport[] = [];
   [...model.decode_head.decoder_1.layers].forEach((layer, j) => {
     const hilo = layer.hlfs;
     if (!hilo) return;
-    const openShare = (): number => {
-      const cos = hilo.hiLo(memory, gh, gw).cos.data(); // [B, N, 1]
-      let open = 0;
-      for (const c of cos) if (c > 0) open++;
-      return open / cos.length;
-    };
-    const before = openShare();
+    const before = openShare(hilo, memory, gh, gw);
     const flipped = before < 0.5;
     if (flipped) hilo.prompt.assign(hilo.prompt.neg());
-    report.push({ layer: j, openBefore: before, open: flipped ? openShare() : before, flipped });
+    report.push({ layer: j, openBefore: before, open: flipped ? openShare(hilo, memory, gh, gw) : before, flipped });
   });
   return report;
 }

@@ -88,6 +88,8 @@ export class SptVisionTransformer extends VisionTransformer {
     this.prompt_embeddings = new Parameter(initUniform([1, T, D], -v, v));
     this.deep_prompt_embeddings = config.deepLayers > 0 ? new Parameter(initUniform([config.deepLayers, T, D], -v, v)) : null;
     this.prompt_proj = new Linear(D, D);
+    // The official VPT init: kaiming_normal_(weight, a=0, mode='fan_out') = N(0, 2 / D); the bias keeps Linear's.
+    this.prompt_proj.weight = new Parameter(initNormal([D, D], 0, Math.sqrt(2 / D)));
     this.prompt_norm = new LayerNorm(D, 1e-6);
     this.prompt_dropout = new Dropout(this.spt.promptDropout);
     const g = config.spectralGrid;

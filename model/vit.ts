@@ -22,7 +22,7 @@ import { Transformer } from './blocks.ts';
 
 /** The shape of a ViT image tower (`VIT_B_16` is the preset). */
 export interface ViTConfig {
-  /** Input side the positional table was trained for (224). Other sizes interpolate the table. */
+  /** Input side the positional table was trained for (224). Other sizes resize the table bilinearly. */
   imageSize: number;
   /** Side of a square patch: conv1's kernel size and stride (16 for ViT-B/16). */
   patchSize: number;
@@ -148,7 +148,28 @@ export class ConvStem extends Module {
 }
 
 /**
- * CLIP's ViT image tower: patch embedding, class token, positional table (resized bicubically to other
+ * A positional table [1 + g·g, D] (row 0 the CLS token's, then a g x g grid) for a gh x gw grid:
+ * [1 + gh·gw, D]. The CLS row is kept; the grid of rows is resized with torch-style bilinear
+ * interpolation (align_corners=False, no antialias), as ZegCLIP's `F.interpolate(..., mode='bilinear')`
+ * does (method.md §1.3). Returns `pos` itself when the grid matches. Used on every forward at another
+ * input size, and once to resize CLIP's table into SPT-SEG's (model/spt-init.ts).
+ *
+ * @example
+ * resizePositionalEmbedding(randn([1 + 14 * 14, 768]), 32, 32).shape;   // [1025, 768]
+ */
+export function resizePositionalEmbedding(pos: Tensor, gh: number, gw: number): Tensor {
+  const [rows, D] = pos.shape;
+  const g = Math.round(Math.sqrt(rows - 1));
+  if (g * g !== rows - 1) throw new Error(`positional embedding [${pos.shape}] is not 1 + a square grid`);
+  if (g === gh && g === gw) return pos;
+  const cls = pos.slice(0, 0, 1); // [1, D]
+  const grid = pos.slice(0, 1).reshape([g, g, D]).permute([2, 0, 1]); // [D, g, g]
+  const resized = resize2d(grid, gh, gw); // [D, gh, gw]
+  return cat([cls, resized.permute([1, 2, 0]).reshape([gh * gw, D])], 0); // [1 + gh·gw, D]
+}
+
+/**
+ * CLIP's ViT image tower: patch embedding, class token, positional table (resized bilinearly to other
  * grids), pre-norm transformer, ln_post and the projection to the joint embedding.
  *
  * @example
@@ -188,25 +209,9 @@ export class VisionTransformer extends Module {
     this.proj = new Parameter(initNormal([width, outputDim], 0, scale));
   }
 
-  /** Side g of the square grid the positional table was trained on (14 for 224 / 16). */
-  get storedGrid(): number {
-    return Math.round(Math.sqrt(this.positional_embedding.shape[0] - 1));
-  }
-
-  /**
-   * The positional table for a gh x gw grid: [1 + gh·gw, D]. The CLS row is kept; the g x g grid of
-   * rows is resized with torch-style bilinear interpolation (align_corners=False), as ZegCLIP's
-   * `F.interpolate(..., mode='bilinear')` does (method.md §1.3). Identity when the grid matches.
-   */
+  /** The positional table for a gh x gw grid: [1 + gh·gw, D] (`resizePositionalEmbedding`). */
   positionalEmbeddingFor(gh: number, gw: number): Tensor {
-    const g = this.storedGrid;
-    const pos = this.positional_embedding; // [1 + g·g, D]
-    if (gh === g && gw === g) return pos;
-    const D = pos.shape[1];
-    const cls = pos.slice(0, 0, 1); // [1, D]
-    const grid = pos.slice(0, 1).reshape([g, g, D]).permute([2, 0, 1]); // [D, g, g]
-    const resized = resize2d(grid, gh, gw); // [D, gh, gw]
-    return cat([cls, resized.permute([1, 2, 0]).reshape([gh * gw, D])], 0); // [1 + gh·gw, D]
+    return resizePositionalEmbedding(this.positional_embedding, gh, gw);
   }
 
   /** Token sequence entering the first block: ln_pre([CLS, patches] + pos). */

@@ -1,14 +1,18 @@
 /**
- * A dropped or chosen file -> the model's input: planar RGB [3, S, S] in [0, 1].
+ * A dropped or chosen file -> 8-bit RGB pixels, as `spt-seg segment` reads the same file: the page
+ * then segments them with the same function (model/segment-image.ts), which resizes them for the model.
  *
  * Does: check the bytes are PNG or JPEG (by signature, not by name), refuse files and images that
- *   are too large with a message saying the limit, decode with the browser (createImageBitmap),
- *   centre-crop to a square and resize it to S x S on a canvas (the browser's smoothing).
+ *   are too large with a message saying the limit, decode with the browser (createImageBitmap, no
+ *   colour conversion, so a PNG gives its own bytes), and shrink an image whose longer side exceeds
+ *   `IMAGE_LIMITS.workSide` on a canvas first (the masks of so many pixels would only cost memory),
+ *   saying so in `note`.
  * Does not: draw on the page (view.ts) or run the model (pipeline.ts).
  */
+import type { RgbImage } from '../model/preprocess.ts';
 import { PageInputError } from './pipeline.ts';
 
-export const IMAGE_LIMITS = { maxBytes: 32 * 1024 * 1024, maxSide: 8192, maxPixels: 40_000_000 } as const;
+export const IMAGE_LIMITS = { maxBytes: 32 * 1024 * 1024, maxSide: 8192, maxPixels: 40_000_000, workSide: 1024 } as const;
 
 /** 'png', 'jpeg' or null from the first bytes. */
 export function sniff(bytes: Uint8Array): 'png' | 'jpeg' | null {
@@ -17,8 +21,8 @@ export function sniff(bytes: Uint8Array): 'png' | 'jpeg' | null {
   return null;
 }
 
-/** Decode `file` and resize it to the model's input side S. Throws PageInputError for user mistakes. */
-export async function imageFromFile(file: File, S: number): Promise<Float32Array> {
+/** Decode `file` (shrunk to at most `IMAGE_LIMITS.workSide` on its longer side). Throws PageInputError for user mistakes. */
+export async function imageFromFile(file: File): Promise<{ rgb: RgbImage; note: string }> {
   if (file.size > IMAGE_LIMITS.maxBytes) {
     throw new PageInputError(`${file.name} is too large: ${(file.size / 2 ** 20).toFixed(1)} MB (at most ${IMAGE_LIMITS.maxBytes / 2 ** 20} MB).`);
   }
@@ -27,7 +31,7 @@ export async function imageFromFile(file: File, S: number): Promise<Float32Array
   if (format === null) throw new PageInputError(`${file.name} is not a PNG or JPEG image (${file.type || 'unknown type'}): drop a .png or .jpg file.`);
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(new Blob([bytes], { type: `image/${format}` }));
+    bitmap = await createImageBitmap(new Blob([bytes], { type: `image/${format}` }), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   } catch {
     throw new PageInputError(`${file.name} looks like a ${format.toUpperCase()} but the browser cannot decode it (truncated or damaged?).`);
   }
@@ -36,16 +40,18 @@ export async function imageFromFile(file: File, S: number): Promise<Float32Array
     bitmap.close();
     throw new PageInputError(`${file.name} is too large: ${w}x${h} pixels (at most ${IMAGE_LIMITS.maxSide} per side and ${IMAGE_LIMITS.maxPixels / 1e6} megapixels).`);
   }
-  const side = Math.min(w, h);
+  const shrink = Math.min(1, IMAGE_LIMITS.workSide / Math.max(w, h));
+  const W = Math.max(1, Math.round(w * shrink)), H = Math.max(1, Math.round(h * shrink));
   const canvas = document.createElement('canvas');
-  canvas.width = S;
-  canvas.height = S;
-  const ctx = canvas.getContext('2d')!;
+  canvas.width = W;
+  canvas.height = H;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(bitmap, (w - side) / 2, (h - side) / 2, side, side, 0, 0, S, S); // centre square -> S x S
+  ctx.drawImage(bitmap, 0, 0, W, H);
   bitmap.close();
-  const rgba = ctx.getImageData(0, 0, S, S).data;
-  const out = new Float32Array(3 * S * S);
-  for (let p = 0; p < S * S; p++) for (let c = 0; c < 3; c++) out[c * S * S + p] = rgba[4 * p + c] / 255;
-  return out;
+  const rgba = ctx.getImageData(0, 0, W, H).data;
+  const data = new Uint8Array(W * H * 3);
+  for (let p = 0; p < W * H; p++) for (let c = 0; c < 3; c++) data[p * 3 + c] = rgba[4 * p + c];
+  const note = shrink < 1 ? `${file.name}, ${w}x${h}, shrunk to ${W}x${H} on the page` : `${file.name}, ${w}x${h}`;
+  return { rgb: { width: W, height: H, channels: 3, data }, note };
 }

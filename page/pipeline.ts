@@ -3,27 +3,33 @@
  * names, and segment one image on a chosen backend.
  *
  *   const models = loadPageModels(clipBytes, weightsBytes);
- *   const r = await segmentImage(models, 'gpu:webgl2', pixels, ['circle', 'star'], 0.1);
- *   r.labels   // [S·S] class index per pixel, −1 = background;  r.shares, r.device, r.ms
+ *   const r = await segmentOnPage(models, 'gpu:webgl2', rgb, ['circle', 'star'], 0.1, 0.2);
+ *   r.labels   // [H·W] class index per pixel, −1 = background;  r.shares, r.device, r.ms
  *
  * The text tower and tokenizer run on the page's CPU backend (wasm where WebAssembly SIMD and
  * SharedArrayBuffer exist, else the reference cpu); the segmenter runs on the chosen one, with its
  * own copy of the weights, made the first time that backend is asked for. The embeddings are
- * `worldClassText` (one template, "a photo of a {}"), the images are normalised as the world's
- * training batches ((x - 0.5) / 0.25), and prediction is `SptSeg.predict` with the seen-class
- * offset: the same calls `spt-seg world` makes in Node. The world has no background class (its
- * background is never scored), so the page marks as background the pixels where no class reaches
- * the `background` probability (`backgroundLabels`): the training pushed every class down there.
+ * `worldClassText` (one template, "a photo of a {}"). Segmenting is model/segment-image.ts
+ * `segmentImage`, the function `spt-seg segment`, `eval` and the package API call: the same resize,
+ * the card's normalisation (the world's: (x − 127.5) / 63.75), the card's seen classes with the
+ * offset of the page's box, and the background rule of the page's "Background below" box (the
+ * card's rule is its default: 0.2 for the world; 0 = none, every pixel gets a class). The same
+ * 8-bit image therefore gives the same mask here as on the command line (test/browser/same-masks.test.ts).
+ * Weights without a card: the world CLIP's heads; ImageNet's normalisation would be wrong, so the
+ * world's is used, and the world's split.
  * Does not: touch the DOM, decode files (main.ts, image.ts) or draw (view.ts).
  *
- * Glossary: C classes, E embedding width, S image side (the model's input, 64 for the world).
+ * Glossary: C classes, E embedding width, S the model's input side (64 for the world), H, W the image.
  */
-import { device, dispose, getBackend, setBackend, tensor, tidy, type Backend, type Tensor } from '../engine/index.ts';
+import { device, getBackend, setBackend, tensor, type Backend } from '../engine/index.ts';
 import { parseSafetensors } from '../engine/io/safetensors.ts';
 import { tensorsFromRaw } from '../engine/io/tensors.ts';
 import type { CLIP } from '../model/clip.ts';
+import { withOverrides, WORLD_NORMALIZATION, type BackgroundRule, type CardGap, type SptSegCard } from '../model/model-card.ts';
+import type { RgbImage } from '../model/preprocess.ts';
+import { segmentImage } from '../model/segment-image.ts';
 import type { SptSeg } from '../model/segmenter.ts';
-import { sptSegFromStateDict } from '../model/spt-weights.ts';
+import { hintsFromMetadata, sptSegWithCard } from '../model/spt-weights.ts';
 import { clipFromBytes } from '../model/weights.ts';
 import { wasmUnavailableReason } from '../kernels/wasm/index.ts';
 import type { GpuBackend } from '../kernels/gpu/index.ts';
@@ -58,6 +64,15 @@ export interface PageModels {
   weightsSource: string;
   /** The model's input side (64 for the world). */
   size: number;
+  /**
+   * The weights' model card; for weights without one, completed from the defaults (see `gaps`) and
+   * with the world's normalisation instead of ImageNet's.
+   */
+  card: SptSegCard;
+  /** The card fields the weights did not say. */
+  gaps: CardGap[];
+  /** The classes the model was trained on: the card's seen classes (else the world's). */
+  seenNames: ReadonlySet<string>;
   /** Segmenters already built, by device name. */
   segmenters: Map<string, SptSeg>;
   /** Class embeddings already computed, by class list. */
@@ -83,8 +98,15 @@ function onBackend<T>(name: string, fn: () => T): T {
 /** Parse both checkpoints (errors name the file) and build the CLIP text side and one SPT-SEG. */
 export function loadPageModels(clipBytes: Uint8Array, weightsBytes: Uint8Array, clipSource = 'clip.safetensors', weightsSource = 'sptseg.safetensors'): PageModels {
   const clip = onBackend(textDevice(), () => clipFromBytes(clipBytes, clipSource));
-  const models: PageModels = { clip, weights: weightsBytes, weightsSource, size: 0, segmenters: new Map(), texts: new Map() };
-  const model = segmenterOn(models, textDevice());
+  const { tensors, metadata } = parseSafetensors(weightsBytes, weightsSource);
+  const hints = hintsFromMetadata(metadata, weightsSource);
+  const { model, card, gaps } = onBackend(textDevice(), () => sptSegWithCard(tensorsFromRaw(tensors, 'float32', weightsSource), withClipHeads(hints, clip), {}, {}, weightsSource));
+  const known = card.classes;
+  const seenNames = known ? new Set(known.seen.map((c) => known.names[c])) : SEEN_NAMES;
+  const segmenters = new Map([[textDevice(), model]]);
+  const normalization = gaps.some((g) => g.field === 'input.normalization') ? { mean: [...WORLD_NORMALIZATION.mean], std: [...WORLD_NORMALIZATION.std] } : card.input.normalization;
+  const pageCard: SptSegCard = { ...card, input: { ...card.input, normalization } };
+  const models: PageModels = { clip, weights: weightsBytes, weightsSource, size: 0, card: pageCard, gaps, seenNames, segmenters, texts: new Map() };
   const [h, w] = model.inputSize;
   if (h !== w) throw new Error(`${weightsSource}: the page expects a square model input, got ${h}x${w}`);
   const E = model.config.decoder.embedDim;
@@ -100,14 +122,21 @@ export function segmenterOn(models: PageModels, name: string): SptSeg {
   let model = models.segmenters.get(name);
   if (model === undefined) {
     model = onBackend(name, () => {
-      const { tensors } = parseSafetensors(models.weights, models.weightsSource);
-      // Heads are not visible in the shapes: the world CLIP's config (its file's metadata) says them.
-      const opts = { visionHeads: models.clip.config.vision.heads };
-      return sptSegFromStateDict(tensorsFromRaw(tensors, 'float32'), opts, models.weightsSource).model;
+      const { tensors, metadata } = parseSafetensors(models.weights, models.weightsSource);
+      const hints = withClipHeads(hintsFromMetadata(metadata, models.weightsSource), models.clip);
+      return sptSegWithCard(tensorsFromRaw(tensors, 'float32', models.weightsSource), hints, {}, {}, models.weightsSource).model;
     });
     models.segmenters.set(name, model);
   }
   return model;
+}
+
+/**
+ * The weights' hints, with the world CLIP's vision heads when they say neither a card nor `vision_heads`
+ * (heads are not visible in the shapes; older world weights relied on the CLIP's config).
+ */
+function withClipHeads(hints: ReturnType<typeof hintsFromMetadata>, clip: CLIP): ReturnType<typeof hintsFromMetadata> {
+  return hints.card || hints.visionHeads !== undefined ? hints : { ...hints, visionHeads: clip.config.vision.heads };
 }
 
 /** Split a class list (one per line or comma separated), trimmed; errors for empty or duplicate lists. */
@@ -145,8 +174,10 @@ export async function deviceLine(name: string): Promise<string> {
 }
 
 export interface Segmentation {
-  /** [S·S] class index per pixel, row-major; −1 where no class reaches the background threshold. */
+  /** [H·W] class index per pixel, row-major; −1 where the background rule says background. */
   labels: Int32Array;
+  width: number;
+  height: number;
   /** Fraction of pixels given to each class. */
   shares: number[];
   /** Fraction of pixels left as background. */
@@ -160,54 +191,30 @@ export interface Segmentation {
   textMs: number;
 }
 
-/**
- * The labels [P] of probabilities [C, P] (sigmoid, seen-class offset already subtracted): the argmax
- * over classes (the first on ties, as `argmax`), or −1 where the largest is below `threshold`
- * (0 = every pixel gets a class).
- */
-export function backgroundLabels(probs: ArrayLike<number>, C: number, threshold: number): Int32Array {
-  const P = probs.length / C;
-  const out = new Int32Array(P);
-  for (let p = 0; p < P; p++) {
-    let best = 0, bestV = probs[p];
-    for (let c = 1; c < C; c++) {
-      const v = probs[c * P + p];
-      if (v > bestV) { bestV = v; best = c; }
-    }
-    out[p] = bestV < threshold ? -1 : best;
-  }
-  return out;
+/** The page's "Background below" value as a rule: 0 = none (every pixel gets a class), else a threshold. */
+export function backgroundRule(below: number): BackgroundRule {
+  return below > 0 ? { rule: 'threshold', below } : { rule: 'none' };
 }
 
 /**
- * Segment one image: `pixels` [3, S, S] in [0, 1] (planar RGB, S = models.size). Seen classes
- * (SEEN_NAMES) get `offset` subtracted before the argmax, as in `spt-seg world`; pixels where no
- * class reaches `background` are background (−1).
+ * Segment one 8-bit RGB image (any size) with `segmentImage` under the page's card, `offset` and
+ * background threshold `background` (0 = none). Seen classes are `models.seenNames`.
  */
-export async function segmentImage(models: PageModels, deviceName: string, pixels: Float32Array, names: readonly string[], offset: number, background = 0): Promise<Segmentation> {
-  const S = models.size;
-  if (pixels.length !== 3 * S * S) throw new Error(`segmentImage: expected ${3 * S * S} values ([3, ${S}, ${S}]), got ${pixels.length}`);
+export async function segmentOnPage(models: PageModels, deviceName: string, rgb: RgbImage, names: readonly string[], offset: number, background = 0): Promise<Segmentation> {
   const t0 = performance.now();
   const cached = models.texts.has(names.join('\n'));
   const text = classText(models, names);
   const textMs = cached ? 0 : performance.now() - t0;
-  const seen = names.map((n) => SEEN_NAMES.has(n));
+  const seen = names.map((n) => models.seenNames.has(n));
   const model = segmenterOn(models, deviceName);
   const line = await deviceLine(deviceName);
+  const card = withOverrides(models.card, { offset, background: backgroundRule(background) }, models.weightsSource);
   const t1 = performance.now();
-  const normalised = Float32Array.from(pixels, (v) => (v - 0.5) / 0.25);
-  const probsT: Tensor = tidy(() => {
-    const images = tensor(normalised, [1, 3, S, S], { device: deviceName }); // [1, 3, S, S]
-    const textT = tensor(text.data, text.shape, { device: deviceName }); // [C, E]
-    return model.predict(images, textT, { seenMask: seen, offset }).probs; // [1, C, S, S]
-  });
-  const labels = backgroundLabels(await probsT.dataAsync(), names.length, background); // [S·S]
-  dispose(probsT);
+  const textT = tensor(text.data, text.shape, { device: textDevice() }); // [C, E]; segmentImage copies it to the segmenter's backend
+  const r = await segmentImage(model, card, textT, rgb, { classes: names, seen });
   const ms = performance.now() - t1;
-  const counts = new Array<number>(names.length).fill(0);
-  let none = 0;
-  for (const l of labels) if (l < 0) none++; else counts[l]++;
   return {
-    labels, shares: counts.map((c) => c / labels.length), backgroundShare: none / labels.length, classes: [...names], seen, device: line, ms, textMs,
+    labels: r.labels, width: r.width, height: r.height, shares: r.shares, backgroundShare: r.backgroundShare,
+    classes: r.classes, seen: r.seen, device: line, ms, textMs,
   };
 }

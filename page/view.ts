@@ -1,44 +1,45 @@
 /**
- * Drawing for the web page: an image [3, S, S] in [0, 1] scaled up on a canvas, the colour mask
- * blended over it, and the legend (colour, class, seen / unseen, share of pixels).
+ * Drawing for the web page: an 8-bit RGB image scaled on a canvas (its aspect ratio kept), the class
+ * colours blended over it, and the legend (colour, class, seen / unseen, share of pixels). The colours
+ * are model/palette.ts's, the same in `spt-seg segment`'s overlay and legend, the world report and samples.png.
  *
  * Does not: run the model (pipeline.ts) or handle events (main.ts).
  */
+import { classColour, cssColour } from '../model/palette.ts';
+import type { RgbImage } from '../model/preprocess.ts';
 
-/** One colour per class (Tableau-like, readable on the world's dark backgrounds); repeats after 16. */
-export const CLASS_COLOURS: readonly (readonly [number, number, number])[] = [
-  [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180],
-  [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128], [220, 190, 255],
-  [170, 110, 40], [255, 250, 200], [128, 0, 0], [170, 255, 195],
-];
-
-export function colourOf(c: number): readonly [number, number, number] {
-  return CLASS_COLOURS[c % CLASS_COLOURS.length];
-}
+/** The canvas' longer side, in CSS and canvas pixels. */
+export const VIEW_SIDE = 384;
 
 /**
- * Draw `pixels` (planar [3, S, S], values in [0, 1]) on `canvas`, and when `labels` ([S·S]) is
- * given, blend each class's colour over it with weight `alpha` (background, −1, is left as it is).
+ * Draw `img` on `canvas` (resized to VIEW_SIDE on its longer side, the aspect ratio kept), and when
+ * `labels` ([H·W]) is given, blend each class's colour over it with weight `alpha` (background, −1,
+ * is left as it is).
  */
-export function drawImage(canvas: HTMLCanvasElement, pixels: Float32Array, S: number, labels: Int32Array | null = null, alpha = 0.55): void {
+export function drawImage(canvas: HTMLCanvasElement, img: RgbImage, labels: Int32Array | null = null, alpha = 0.55): void {
+  const { width: W, height: H, channels: C, data } = img;
   const small = document.createElement('canvas');
-  small.width = S;
-  small.height = S;
+  small.width = W;
+  small.height = H;
   const ctx = small.getContext('2d')!;
-  const img = ctx.createImageData(S, S);
-  for (let p = 0; p < S * S; p++) {
+  const out = ctx.createImageData(W, H);
+  for (let p = 0; p < W * H; p++) {
+    const colour = labels && labels[p] >= 0 ? classColour(labels[p]) : null;
     for (let ch = 0; ch < 3; ch++) {
-      let v = Math.min(1, Math.max(0, pixels[ch * S * S + p])) * 255;
-      if (labels && labels[p] >= 0) v = (1 - alpha) * v + alpha * colourOf(labels[p])[ch];
-      img.data[4 * p + ch] = Math.round(v);
+      const v = data[p * C + ch];
+      out.data[4 * p + ch] = colour ? Math.round((1 - alpha) * v + alpha * colour[ch]) : v;
     }
-    img.data[4 * p + 3] = 255;
+    out.data[4 * p + 3] = 255;
   }
-  ctx.putImageData(img, 0, 0);
-  const out = canvas.getContext('2d')!;
-  out.imageSmoothingEnabled = false; // show the model's pixels as they are
-  out.clearRect(0, 0, canvas.width, canvas.height);
-  out.drawImage(small, 0, 0, canvas.width, canvas.height);
+  ctx.putImageData(out, 0, 0);
+  const scale = VIEW_SIDE / Math.max(W, H);
+  canvas.width = Math.max(1, Math.round(W * scale));
+  canvas.height = Math.max(1, Math.round(H * scale));
+  canvas.style.width = `${canvas.width}px`;
+  canvas.style.height = `${canvas.height}px`;
+  const view = canvas.getContext('2d')!;
+  view.imageSmoothingEnabled = false; // show the model's pixels as they are
+  view.drawImage(small, 0, 0, canvas.width, canvas.height);
 }
 
 export interface LegendRow {
@@ -56,7 +57,7 @@ export function renderLegend(list: HTMLElement, rows: readonly LegendRow[]): voi
     li.dataset.class = name;
     const swatch = document.createElement('span');
     swatch.className = 'swatch';
-    swatch.style.background = `rgb(${colourOf(c).join(',')})`;
+    swatch.style.background = cssColour(c);
     const label = document.createElement('span');
     label.className = 'name';
     label.textContent = name;

@@ -1,5 +1,7 @@
 /**
- * The one training loop: every command that trains (the world, VOC, COCO-Stuff, the demo) runs it.
+ * The one training loop of SPT-SEG and the world CLIP: `spt-seg train` (VOC, COCO-Stuff, a folder),
+ * `spt-seg world` / `ablate` (train/world/run.ts) and `spt-seg pretrain` (train/pretrain.ts) run it.
+ * The shapes demo (train/demo/trainer.ts) steps a plain loop of its own: a fresh batch per step, nothing to resume.
  *
  * Does, per optimizer step (`it` counts from 0; reports and checkpoints count completed steps):
  *   1. lr ← schedule(it); fetch `accumulate` micro-batches from the data stream (awaited: a worker
@@ -8,7 +10,7 @@
  *      gradients add up in the parameters' `.grad`), returning the loss terms detached;
  *   3. read the loss terms; a NaN or Inf total stops the run *before* the update, so the weights and
  *      the last checkpoint stay good;
- *   4. in a second `tidy` scope: clip the gradient norm, take the optimizer step;
+ *   4. in a second `tidy` scope: clip the gradient norm (or only measure it, to log), take the optimizer step;
  *   5. append a line to `log.jsonl`; every `checkpointEvery` steps, at the end and on Ctrl-C, write
  *      the checkpoint (train/checkpoint.ts).
  * A checkpoint holds the model's state dict, the optimizer's and schedule's state, every RNG stream
@@ -25,7 +27,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { dispose, noGrad, Tensor, tidy, type Generator, type TensorContainer } from '../engine/index.ts';
 import type { Module } from '../engine/nn/index.ts';
-import { clipGradNorm, type Optimizer } from '../engine/optim/index.ts';
+import { clipGradNorm, gradNorm as measureGradNorm, type Optimizer } from '../engine/optim/index.ts';
 import { child, loadCheckpoint, saveCheckpoint, tensorMap, type State } from './checkpoint.ts';
 import { Progress } from './progress.ts';
 import { lineChart, PALETTE } from './plot.ts';
@@ -191,7 +193,7 @@ export async function runTraining<B>(task: TrainTask<B>, opts: LoopOptions): Pro
 
       let gradNorm: number | undefined;
       tidy(() => {
-        if (opts.clipNorm != null) gradNorm = clipGradNorm(params, opts.clipNorm);
+        gradNorm = opts.clipNorm != null ? clipGradNorm(params, opts.clipNorm) : measureGradNorm(params);
         task.optimizer.step();
       }, keep);
       step++;
@@ -259,9 +261,12 @@ export async function writeLossCurve(logPath: string, pngPath: string): Promise<
   const names = records.length ? Object.keys(records[0].loss) : [];
   const smooth = Math.max(1, Math.round(records.length / 50));
   const series = names.map((name, i) => ({
-    values: records.map((r) => r.loss[name] ?? NaN), color: PALETTE[i % PALETTE.length], smooth,
+    name, values: records.map((r) => r.loss[name] ?? NaN), color: PALETTE[i % PALETTE.length], smooth,
   }));
-  await writePng(pngPath, lineChart(series, { log: true }));
+  await writePng(pngPath, lineChart(series, {
+    log: true, firstStep: records.length ? records[0].step : 1, xLabel: 'training step', yLabel: 'loss',
+    title: smooth > 1 ? `moving average over ${smooth} steps` : undefined,
+  }));
   return names;
 }
 

@@ -11,19 +11,23 @@
  *     transductive  every class's embedding; a pixel whose class is unseen is relabelled with the
  *                     argmax of the current prediction over the unseen classes only (the location
  *                     comes from the ground truth, the class from the model: `_visiable_mask_st`).
- *   evaluateSegmentation  the test pipeline (keep-ratio resize, slide inference with the seen-class
- *                     offset, resize of the probabilities back to the label size, argmax) into a
- *                     confusion matrix; mIoU(S), mIoU(U), hIoU, pAcc (train/metrics.ts).
- * Does not: parse flags or print (cli/), build the model from files (train/run.ts).
+ *   evaluateSegmentation  the test pipeline, model/segment-image.ts `segmentImage` (the one inference
+ *                     path `spt-seg segment`, the API and the web page take: keep-ratio resize, slide
+ *                     inference with the seen-class offset, resize of the probabilities back to the
+ *                     label size, argmax) without a background rule, into a confusion matrix;
+ *                     mIoU(S), mIoU(U), hIoU, pAcc (train/metrics.ts).
+ * Does not: parse flags or print (cli/), build the model from files (train/setup.ts).
  *
  * Glossary: B batch, C classes given to the model, K all classes of the dataset, H x W label size.
  */
 import { defaultGenerator, interpolate, manualSeed, noGrad, tensor, type Tensor } from '../engine/index.ts';
 import { AdamW, polyLr } from '../engine/optim/index.ts';
+import { completeCard } from '../model/model-card.ts';
+import { segmentImage } from '../model/segment-image.ts';
 import { freeze, type SptSeg } from '../model/segmenter.ts';
 import type { SegDataset } from './data/dataset.ts';
 import type { SegBatch } from './data/loader.ts';
-import { testTransform, type Normalization } from './data/augment.ts';
+import { normalizationStats, type Normalization } from './data/augment.ts';
 import { sptLoss, type IgnoreMode } from './losses/spt-loss.ts';
 import { ConfusionMatrix, type SegMetrics } from './metrics.ts';
 import type { DataStream, LossTerms, TrainTask } from './loop.ts';
@@ -47,7 +51,7 @@ export interface SegTaskOptions {
   warmupIters: number;
   power: number;
   minLr: number;
-  loss: { focal: number; ssim: number; dice: number; ignoreMode: IgnoreMode };
+  loss: { focal: number; ssim: number; dice: number; ignoreMode: IgnoreMode; ssimInput?: 'logits' | 'probabilities' };
   trainSpectral: boolean;
   /** Seed of dropout's random stream. */
   seed: number;
@@ -133,8 +137,10 @@ export function segmentationTask<B extends LabelledBatch>(model: SptSeg, loader:
       if (opts.setting === 'transductive') labels = pseudoLabel(maskLogits, labels, opts.unseenIds);
       const terms = sptLoss(maskLogits, labels, {
         focalWeight: opts.loss.focal, ssimWeight: opts.loss.ssim, diceWeight: opts.loss.dice, ignoreMode: opts.loss.ignoreMode,
+        ssimInput: opts.loss.ssimInput,
       });
-      const out: LossTerms = { total: terms.total, focal: terms.focal, ssim: terms.ssim };
+      // The SSIM term is logged as what it is, 1 − SSIM.
+      const out: LossTerms = { total: terms.total, focal: terms.focal, '1-ssim': terms.ssim };
       if (terms.dice) out.dice = terms.dice;
       return out;
     },
@@ -147,8 +153,8 @@ export interface EvalOptions {
   unseenIds: readonly number[];
   /** Seen-class offset subtracted from the seen probabilities (0.1 inductive, 0 transductive). */
   offset: number;
-  /** Test-time short side (the model's input side; 512 for ViT-B/16). */
-  crop: number;
+  /** Test-time short side; the model's input side (512 for ViT-B/16), the only one allowed, is the default. */
+  crop?: number;
   stride?: number;
   normalization?: Normalization;
   /** Evaluate at most this many images (default all). */
@@ -169,17 +175,20 @@ export async function evaluateSegmentation(model: SptSeg, dataset: SegDataset, o
   if (opts.text.shape[0] !== K) throw new Error(`evaluate: ${opts.text.shape[0]} text embeddings for ${K} classes`);
   const seen = new Set(opts.seenIds);
   const seenMask = Array.from({ length: K }, (_, c) => seen.has(c));
+  const side = Math.min(...model.inputSize);
+  if (opts.crop !== undefined && opts.crop !== side) throw new Error(`evaluate: crop ${opts.crop} is not the model's input side ${side} (the test pipeline resizes the short side to it)`);
+  // The card segmentImage reads: this run's normalisation and offset, and no background rule (every
+  // labelled pixel is scored with a class).
+  const { card } = completeCard(model.config, {
+    normalization: normalizationStats(opts.normalization ?? 'imagenet'), offset: opts.offset, background: { rule: 'none' },
+  });
   const cm = new ConfusionMatrix(K);
   const n = Math.min(dataset.length, opts.limit ?? Infinity);
   for (let i = 0; i < n; i++) {
     const sample = await dataset.get(i);
-    const t = testTransform(sample, { imgScale: [4 * opts.crop, opts.crop], minSize: opts.crop, normalization: opts.normalization });
-    const image = tensor(t.image, [1, 3, t.height, t.width]); // [1, 3, h, w]
-    const pred = noGrad(() => {
-      const { probs } = model.predict(image, opts.text, { seenMask, offset: opts.offset, crop: opts.crop, stride: opts.stride }); // [1, K, h, w]
-      const full = t.height === sample.height && t.width === sample.width ? probs : interpolate(probs, [sample.height, sample.width]);
-      return Uint8Array.from(full.argmax(1).data()); // [H, W]
-    });
+    const rgb = { width: sample.width, height: sample.height, channels: 3, data: sample.image };
+    const r = await segmentImage(model, card, opts.text, rgb, { classes: dataset.classNames, seen: seenMask, background: false, stride: opts.stride });
+    const pred = Uint8Array.from(r.labels); // [H, W], a class everywhere (no background rule)
     cm.update(pred, sample.label);
     await opts.onImage?.(i, n, pred, sample);
   }

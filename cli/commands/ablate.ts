@@ -6,12 +6,11 @@
  *   + spectral guided decoder  the HiLo decoder (high-frequency windows, low-frequency pooled cells)
  *   SPT-SEG (both)             spectral prompts and the HiLo decoder
  *
- * Each variant trains from the same world CLIP with `--seeds` seeds (3), its decoder started as
- * `--decoder-init` says (aligned + calibrated by default, or official); the table gives mean ± std of
- * mIoU(S), mIoU(U) and hIoU on held-out test scenes (offset tuned per run on validation scenes), printed
- * as Markdown and written to <out>/ablation.md and <out>/ablation.json.
+ * Each variant trains from the same world CLIP with `--seeds` seeds (3) and the recipe of `spt-seg
+ * world` (WORLD_RECIPE: the official decoder init, the default length; the same flags override it);
+ * the table gives mean ± std of mIoU(S), mIoU(U) and hIoU on held-out test scenes (offset tuned per
+ * run on validation scenes), printed as Markdown and written to <out>/ablation.md and <out>/ablation.json.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { useDevice } from '../../engine/index.ts';
@@ -19,9 +18,11 @@ import { writeFileAtomic } from '../../engine/io/files.ts';
 import { loadClip } from '../../model/weights.ts';
 import { Progress, formatTime } from '../../train/progress.ts';
 import { runWorld } from '../../train/world/run.ts';
+import { defaultAsset } from '../assets.ts';
+import { inputFile } from '../paths.ts';
 import { intOption, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
-import { WORLD_CLIP_ASSET } from './world.ts';
+import { RECIPE_OPTIONS, recipeFromArgs, WORLD_CLIP_ASSET } from './world.ts';
 
 export const VARIANTS = [
   { name: 'VPT + plain decoder', spectral: false, attention: 'cross' },
@@ -46,29 +47,26 @@ export const ablateCommand: Command = {
     positionals: [],
     options: [
       { name: 'clip', type: 'string', value: '<file>', help: `the world CLIP (default ${WORLD_CLIP_ASSET})` },
-      { name: 'steps', type: 'string', value: '<n>', help: 'training steps per run (default 300)' },
-      { name: 'batch', type: 'string', value: '<n>', help: 'scenes per step (default 16)' },
+      ...RECIPE_OPTIONS,
       { name: 'seeds', type: 'string', value: '<n>', help: 'seeds per variant (default 3)' },
-      { name: 'test-scenes', type: 'string', value: '<n>', help: 'test scenes per run (default 200, as many for validation)' },
-      { name: 'decoder-init', type: 'string', value: '<official|aligned>', help: 'init of the decoder: aligned (default) starts it at the frozen-CLIP scores, calibrated; official: trunc_normal(0.02)' },
+      { name: 'test-scenes', type: 'string', value: '<n>', help: 'test scenes per run (default 300, as many for validation)' },
       { name: 'variants', type: 'string', value: '<list>', help: 'which rows to run, 1-based, e.g. 1,2 (default all four)' },
       { name: 'out', type: 'string', value: '<dir>', help: 'where the table goes (default runs/ablate)' },
       { name: 'device', type: 'string', value: '<name>', help: 'cpu, wasm, gpu or gpu:<mode>' },
     ],
   },
   async run(args, io) {
-    const steps = intOption(args, 'steps', 300), batch = intOption(args, 'batch', 16), seeds = intOption(args, 'seeds', 3);
-    const testN = intOption(args, 'test-scenes', 200);
+    const recipe = recipeFromArgs(args);
+    const { steps, batch, decoderInit } = recipe;
+    const seeds = intOption(args, 'seeds', 3), testN = intOption(args, 'test-scenes', 300);
     const out = args.get('out') ?? join('runs', 'ablate');
-    const decoderInit = args.get('decoder-init') ?? 'aligned';
-    if (decoderInit !== 'official' && decoderInit !== 'aligned') throw new UsageError(`--decoder-init must be official or aligned, got ${decoderInit}`);
     const picked = (args.get('variants') ?? '1,2,3,4').split(',').map((x) => Number(x.trim()));
     if (picked.some((i) => !Number.isInteger(i) || i < 1 || i > VARIANTS.length)) {
       throw new UsageError(`--variants takes row numbers 1-${VARIANTS.length} separated by commas, got ${args.get('variants')}`);
     }
     const variants = VARIANTS.filter((_, i) => picked.includes(i + 1));
-    const clipPath = args.get('clip') ?? WORLD_CLIP_ASSET;
-    if (!existsSync(clipPath)) throw new UsageError(`${clipPath} does not exist: make it with \`npx spt-seg pretrain\` or pass --clip`);
+    const clipPath = args.get('clip') ?? defaultAsset(WORLD_CLIP_ASSET);
+    inputFile(clipPath, '--clip', `the default is ${WORLD_CLIP_ASSET} (in the repository and the package); \`npx spt-seg pretrain\` makes a new one (long)`);
     useDevice(args.get('device'));
     await mkdir(out, { recursive: true });
     const t0 = performance.now();
@@ -78,7 +76,7 @@ export const ablateCommand: Command = {
     let done = 0;
     for (const v of variants) {
       for (let seed = 0; seed < seeds; seed++) {
-        const r = await runWorld(clip, { steps, batch, seed, testScenes: testN, spectral: v.spectral, attention: v.attention, decoderInit, outDir: null, label: null, baseline: false });
+        const r = await runWorld(clip, { ...recipe, seed, testScenes: testN, spectral: v.spectral, attention: v.attention, outDir: null, label: null, baseline: false, curveEvery: 0 });
         const m = r.rows[0].metrics;
         results.push({ variant: v.name, seed, mIoUSeen: m.mIoUSeen, mIoUUnseen: m.mIoUUnseen, hIoU: m.hIoU, offset: r.rows[0].offset });
         bar.update(++done, { hIoU: 100 * m.hIoU });
@@ -90,7 +88,7 @@ export const ablateCommand: Command = {
       `|---|:---:|---|---:|---:|---:|`,
       ...variants.map((v) => {
         const rs = results.filter((r) => r.variant === v.name);
-        const decoder = `${v.attention === 'hilo' ? 'spectral guided (HiLo)' : 'plain cross-attention'}, ${decoderInit} init`;
+        const decoder = `${v.attention === 'hilo' ? `spectral guided (HiLo, ${recipe.gate} gate)` : 'plain cross-attention'}, ${decoderInit} init`;
         return `| ${v.name} | ${v.spectral ? '✓' : ''} | ${decoder} | `
           + `${meanStd(rs.map((r) => r.mIoUSeen))} | ${meanStd(rs.map((r) => r.mIoUUnseen))} | ${meanStd(rs.map((r) => r.hIoU))} |`;
       }),
@@ -100,7 +98,7 @@ export const ablateCommand: Command = {
     for (const l of lines) io.out(l);
     io.out(note);
     await writeFileAtomic(join(out, 'ablation.md'), `${lines.join('\n')}\n\n${note}\n`);
-    await writeFileAtomic(join(out, 'ablation.json'), `${JSON.stringify({ steps, batch, seeds, testScenes: testN, decoderInit, results }, null, 2)}\n`);
+    await writeFileAtomic(join(out, 'ablation.json'), `${JSON.stringify({ ...recipe, seeds, testScenes: testN, results }, null, 2)}\n`);
     return 0;
   },
 };

@@ -5,8 +5,9 @@
  */
 import { noGrad, tidy, useDevice } from '../../engine/index.ts';
 import { clipPreprocess, describeConfig, l2normalize, loadClip } from '../../model/index.ts';
-import { UsageError } from '../args.ts';
+import { parseClassList, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
+import { inputFile } from '../paths.ts';
 import { readImage } from '../image-io.ts';
 
 const BAR_WIDTH = 40;
@@ -29,9 +30,8 @@ export const classify: Command = {
       'Example: spt-seg classify cat.jpg --weights clip-b16.safetensors --labels "cat,dog,car"',
   },
   async run(args, io) {
-    const labels = (args.get('labels') ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const labels = parseClassList(args.get('labels'), '--labels');
     if (labels.length < 2) throw new UsageError('--labels needs at least two comma-separated names');
-    if (new Set(labels).size !== labels.length) throw new UsageError('--labels has duplicate names');
     const templates = args.list('template');
     if (templates.length === 0) templates.push('a photo of a {}.');
     const bad = templates.find((t) => !t.includes('{}'));
@@ -42,7 +42,8 @@ export const classify: Command = {
 
     useDevice(args.get('device'));
     const [imagePath] = args.positionals;
-    const image = await readImage(imagePath);
+    inputFile(args.get('weights')!, '--weights');
+    const image = await readImage(inputFile(imagePath, '<image>'));
     let t0 = performance.now();
     const model = await loadClip(args.get('weights')!);
     const size = model.config.vision.imageSize;

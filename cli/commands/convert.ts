@@ -2,6 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { convertCheckpoint, describeConfig } from '../../model/index.ts';
 import type { Command } from '../command.ts';
+import { inputFile, outputFile } from '../paths.ts';
 
 export const convert: Command = {
   spec: {
@@ -17,6 +18,8 @@ export const convert: Command = {
   },
   async run(args, io) {
     const [input, output] = args.positionals;
+    inputFile(input, '<in>');
+    outputFile(output, '<out.safetensors>');
     const t0 = performance.now();
     const r = await convertCheckpoint(input, output);
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);

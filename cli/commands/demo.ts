@@ -1,8 +1,8 @@
 /**
- * `spt-seg demo` (what `npm start` runs): train a small ViT from scratch to name the shapes in
+ * `spt-seg demo`: train a small ViT from scratch to name the shapes in
  * procedural images, on this machine, with a progress bar; then evaluate it on held-out scenes and
  * write a checkpoint, a sample sheet and a Markdown report. Embedded defaults, no downloads.
- * The training itself is train/shapes.ts; this file parses options and prints.
+ * The training itself is train/demo/trainer.ts; this file parses options and prints.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,8 +10,8 @@ import { noGrad, tidy, useDevice } from '../../engine/index.ts';
 import { saveSafetensors, writeFileAtomic } from '../../engine/io/files.ts';
 import { Generator } from '../../engine/rng.ts';
 import { Progress, formatTime } from '../../train/progress.ts';
-import { batchOf, SHAPES_DEFAULTS, shapesViTConfig, trainShapes, type ShapesConfig } from '../../train/shapes.ts';
-import { drawScene, SHAPES, type Scene } from '../../train/world.ts';
+import { batchOf, SHAPES_DEFAULTS, shapesViTConfig, trainShapes, type ShapesConfig } from '../../train/demo/trainer.ts';
+import { drawScene, SHAPES, type Scene } from '../../train/demo/scenes.ts';
 import type { VisionTransformer } from '../../model/vit.ts';
 import { intOption } from '../args.ts';
 import type { Command } from '../command.ts';
@@ -21,19 +21,19 @@ import { encodePng } from '../image-io.ts';
 export const demo: Command = {
   spec: {
     name: 'demo',
-    summary: 'Train a small ViT on procedural shapes, end to end, and report its accuracy (npm start).',
+    summary: 'Train a small ViT classifier on procedural shapes, end to end, and report its accuracy.',
     positionals: [],
     options: [
       { name: 'steps', type: 'string', value: '<n>', help: `optimizer steps (default ${SHAPES_DEFAULTS.steps})` },
       { name: 'batch', type: 'string', value: '<n>', help: `images per step (default ${SHAPES_DEFAULTS.batchSize})` },
-      { name: 'seed', type: 'string', value: '<n>', help: 'seed of the world and the initial weights (default 0)' },
+      { name: 'seed', type: 'string', value: '<n>', help: 'seed of the scenes and the initial weights (default 0)' },
       { name: 'device', type: 'string', value: '<name>', help: 'cpu, wasm, gpu or gpu:<mode> (default: SPT_DEVICE or the fastest CPU path)' },
       { name: 'out', type: 'string', value: '<dir>', help: 'where to write the checkpoint and report (default runs/demo)' },
     ],
     details: 'Every step draws a fresh batch of 32×32 scenes, each with one of six shapes\n' +
       `(${SHAPES.map((s) => s.name).join(', ')}) in a random colour, size, place and angle.\n` +
       'The model is CLIP\'s ViT (model/vit.ts) at a tiny size, trained with AdamW and the poly + warmup\n' +
-      'schedule SPT-SEG uses. Example: npm start -- --steps 1000',
+      'schedule SPT-SEG uses. Example: npx spt-seg demo --steps 1000',
   },
   async run(args, io) {
     const cfg: ShapesConfig = {

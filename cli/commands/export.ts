@@ -7,7 +7,8 @@ import { stat } from 'node:fs/promises';
 import { exportSptSeg, type SptFileFormat } from '../../model/spt-interop.ts';
 import { UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
-import { printInteropReport } from './import.ts';
+import { inputFile, outputFile } from '../paths.ts';
+import { interopOptionsFromArgs, INTEROP_CARD_OPTIONS, printInteropReport } from './import.ts';
 
 export const exportCommand: Command = {
   spec: {
@@ -20,7 +21,8 @@ export const exportCommand: Command = {
     options: [
       { name: 'format', type: 'string', value: '<safetensors|pt>', help: 'output container (default: pt when <out> ends in .pt or .pth, else safetensors)' },
       { name: 'mmseg', type: 'boolean', help: 'wrap as an mmseg checkpoint {"meta": ..., "state_dict": ...} (with --format pt)' },
-      { name: 'base', type: 'string', value: '<weights>', help: 'weights that supply the frozen tensors a training checkpoint does not hold' },
+      { name: 'base', type: 'string', value: '<weights>', help: 'weights that supply the frozen tensors (and the model card) a training checkpoint does not hold' },
+      ...INTEROP_CARD_OPTIONS,
     ],
     details: 'The .pt file holds only tensors, OrderedDicts and torch\'s rebuild function: torch.load(path, weights_only=True) reads it.\n' +
       'Example: spt-seg export runs/voc/weights.safetensors spt_voc.pth --mmseg',
@@ -31,7 +33,12 @@ export const exportCommand: Command = {
     if (given !== undefined && given !== 'safetensors' && given !== 'pt') throw new UsageError(`--format must be safetensors or pt, got ${given}`);
     const format: SptFileFormat = (given as SptFileFormat | undefined) ?? (/\.pth?$/i.test(output) ? 'pt' : 'safetensors');
     if (args.flag('mmseg') && format !== 'pt') throw new UsageError('--mmseg needs --format pt (an mmseg checkpoint is a torch.save file)');
-    const r = await exportSptSeg(input, output, { format, mmseg: args.flag('mmseg'), base: args.get('base') });
+    inputFile(input, '<in>');
+    const opts = await interopOptionsFromArgs(args);
+    const base = args.get('base');
+    if (base !== undefined) inputFile(base, '--base');
+    outputFile(output, '<out>');
+    const r = await exportSptSeg(input, output, { ...opts, format, mmseg: args.flag('mmseg'), base });
     printInteropReport(io, input, r);
     const kind = format === 'pt' ? `torch.save zip${args.flag('mmseg') ? ' (mmseg {"meta", "state_dict"})' : ''}` : 'safetensors';
     io.out(`wrote    ${output}: ${kind}, ${r.keys} tensors, ${r.parameters.toLocaleString('en-US')} parameters, float32, ${((await stat(output)).size / 2 ** 20).toFixed(1)} MiB`);

@@ -4,12 +4,18 @@
  * the CLIP image encoder frozen except the prompts (and the spectral filter, unless
  * --freeze-spectral), the decode head trainable. Ends with `trainable parameters: N`
  * (12,888,640 for the VOC ViT-B/16 preset). A preset is built with skip-init (shapes only): instant.
+ * For a weights file it also prints its model card (input and normalisation, classes and split,
+ * templates, offset, background rule; model/model-card.ts) and warns about each field it lacks.
  * Does not: count the CLIP text encoder (it only makes the class embeddings, and is frozen).
  */
 import { skipInit } from '../../engine/nn/index.ts';
-import { loadSptSeg, SptSeg, trainableParameters, VOC_VIT_B16, type SptSegConfig } from '../../model/index.ts';
+import { SptSeg, trainableParameters, VOC_VIT_B16, type SptSegConfig } from '../../model/index.ts';
+import { describeCard } from '../../model/model-card.ts';
+import { loadSptSegWithCard } from '../../model/spt-weights.ts';
 import { UsageError } from '../args.ts';
+import { gapWarnings } from '../card-options.ts';
 import type { Command } from '../command.ts';
+import { inputFile } from '../paths.ts';
 
 const PRESETS: Record<string, SptSegConfig> = { 'voc-vit-b16': VOC_VIT_B16 };
 
@@ -51,9 +57,9 @@ function describe(c: SptSegConfig): string {
   const v = c.encoder.vision, e = c.encoder, d = c.decoder;
   const g = e.spectralGrid;
   return [
-    `image encoder  ViT width ${v.width}, ${v.layers} blocks, ${v.heads} heads, patch ${v.patchSize}, embed ${v.outputDim}`,
+    `image encoder  ViT width ${v.width}, ${v.layers} blocks, ${v.heads} heads, patch ${v.patchSize}${v.stem === 'conv' ? ' (conv stem)' : ''}, embed ${v.outputDim}`,
     `prompts        T = ${e.numTokens}, deep prompt sets ${e.deepLayers}, spectral filter ${g ? `${g[0]}x${g[1]} grid (input ${g[0] * v.patchSize}x${g[1] * v.patchSize})` : 'none'}`,
-    `decoder        ${d.attention ?? 'hilo'}, width ${d.width}, ${d.layers} layers, FFN ${d.ffn}`,
+    `decoder        ${d.attention ?? 'hilo'}${d.attention === 'cross' ? '' : ` (${d.hilo?.gate ?? 'clamp'} gate)`}, width ${d.width}, ${d.layers} layers, FFN ${d.ffn}`,
   ].join('\n');
 }
 
@@ -77,10 +83,14 @@ export const info: Command = {
       const config = PRESETS[preset];
       if (!config) throw new UsageError(`unknown preset "${preset}"; presets: ${Object.keys(PRESETS).join(', ')}`);
       model = skipInit(() => new SptSeg(config));
+      io.out(describe(model.config));
     } else {
-      model = await loadSptSeg(weights!);
+      const loaded = await loadSptSegWithCard(inputFile(weights!, '--weights'));
+      model = loaded.model;
+      io.out(describe(model.config));
+      for (const line of describeCard(loaded.card)) io.out(`${line.replace(/^(\S+)\s+/, (_, k: string) => `${k.padEnd(15)}`)}`);
+      for (const line of gapWarnings(loaded.gaps, weights!, [])) io.err(line);
     }
-    io.out(describe(model.config));
     io.out('');
     for (const line of parameterTable(model, !args.flag('freeze-spectral'))) io.out(line);
     return 0;

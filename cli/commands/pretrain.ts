@@ -1,9 +1,10 @@
 /**
- * `spt-seg pretrain`: contrastive pretraining of the world's tiny CLIP (train/pretrain.ts), then the
- * two gates on fresh held-out scenes (train/world/probe.ts); `spt-seg pretrain --eval <file>` only
- * measures the gates of a saved model. The weights go to --asset (assets/world-clip.safetensors)
- * only when both gates pass; below them the command says so, keeps the model in --out only, and
- * exits 1. Thin: options, calls, printing.
+ * `spt-seg pretrain`: image-caption pretraining of the world's tiny CLIP (train/pretrain.ts), then its
+ * gate on fresh held-out scenes (train/world/probe.ts): zero-shot shape accuracy; the per-patch probe is
+ * reported beside it (what SPT-SEG has to unveil), not a gate. `spt-seg pretrain --eval <file>` only
+ * measures a saved model. The weights go to --asset (assets/world-clip.safetensors) only when the gate
+ * passes; below it the command says so, keeps the model in --out only, and exits 1. Thin: options,
+ * calls, printing.
  */
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
@@ -18,8 +19,8 @@ import { WORLD_DEFAULTS, type WorldSettings } from '../../train/world/scenes.ts'
 import { UsageError, type ParsedArgs } from '../args.ts';
 import type { CliIO, Command } from '../command.ts';
 
-/** The gates (docs/world-study.md): zero-shot shape accuracy and the per-patch linear probe. */
-export const GATES = { zeroShot: 0.9, patchProbe: 0.6 } as const;
+/** The gate (docs/world.md): zero-shot shape accuracy on single centred objects. */
+export const GATES = { zeroShot: 0.9 } as const;
 /** Held-out scenes come from these seeds, far from the training stream's. */
 const EVAL_SEEDS = { zeroShot: 1_000_001, probe: 2_000_003 } as const;
 
@@ -41,15 +42,15 @@ export interface GateReport {
   passed: boolean;
 }
 
-/** Measure both gates and print the two lines the issue asks for. */
+/** Measure the gate and the probe, and print both. */
 export function measureGates(clip: CLIP, world: WorldSettings, io: CliIO): GateReport {
   const zs = zeroShotAccuracy(clip, world, EVAL_SEEDS.zeroShot);
   const probe = patchProbe(clip, world, EVAL_SEEDS.probe);
   const best = Math.max(probe.output, probe.value);
   io.out(`zero-shot shape accuracy ${(100 * zs.accuracy).toFixed(1)}%`);
   io.out(`patch probe ${(100 * best).toFixed(1)}%  (dense output ${(100 * probe.output).toFixed(1)}%, ` +
-    `value path ${(100 * probe.value).toFixed(1)}%; ${probe.trainPatches} train / ${probe.testPatches} test patches)`);
-  const passed = zs.accuracy >= GATES.zeroShot && best >= GATES.patchProbe;
+    `value path ${(100 * probe.value).toFixed(1)}%; ${probe.trainPatches} train / ${probe.testPatches} test patches; reported, not a gate)`);
+  const passed = zs.accuracy >= GATES.zeroShot;
   return { zeroShot: zs.accuracy, perClass: zs.perClass, probeOutput: probe.output, probeValue: probe.value, passed };
 }
 
@@ -79,7 +80,7 @@ async function loadWorldClip(path: string): Promise<{ clip: CLIP; world: WorldSe
 export const pretrainCommand: Command = {
   spec: {
     name: 'pretrain',
-    summary: 'Pretrain the shapes world\'s tiny CLIP (contrastive + region-text) and check its two gates.',
+    summary: 'Pretrain the shapes world\'s tiny CLIP from images and captions, and check its zero-shot gate.',
     positionals: [],
     options: [
       { name: 'eval', type: 'string', value: '<file>', help: 'only measure the gates of a saved model or of a run\'s checkpoint.safetensors mid-run' },
@@ -87,15 +88,18 @@ export const pretrainCommand: Command = {
       { name: 'batch', type: 'string', value: '<n>', help: `scenes per step (default ${PRETRAIN_DEFAULTS.batchSize})` },
       { name: 'lr', type: 'string', value: '<x>', help: `peak learning rate (default ${PRETRAIN_DEFAULTS.lr})` },
       { name: 'seed', type: 'string', value: '<n>', help: 'seed of the weights and the scenes (default 0)' },
-      { name: 'patch-weight', type: 'string', value: '<x>', help: `weight of the per-patch term (default ${PRETRAIN_DEFAULTS.patchWeight})` },
-      { name: 'detach-prompts', type: 'boolean', help: 'keep the region and patch terms off the text tower (default: they train it too)' },
+      { name: 'mention-weight', type: 'string', value: '<x>', help: `weight of the caption-mention term (default ${PRETRAIN_DEFAULTS.mentionWeight}; 0: InfoNCE alone)` },
+      { name: 'region-weight', type: 'string', value: '<x>', help: `weight of the region-text term, which reads the SEEN classes' masks (default ${PRETRAIN_DEFAULTS.regionWeight}: off)` },
+      { name: 'patch-weight', type: 'string', value: '<x>', help: `weight of the per-patch term, which reads the SEEN classes' masks (default ${PRETRAIN_DEFAULTS.patchWeight}: off)` },
+      { name: 'detach-prompts', type: 'boolean', help: 'keep the name-prompt terms off the text tower (default: they train it too)' },
       { name: 'out', type: 'string', value: '<dir>', help: 'run folder: loop checkpoint, log, model, gates (default runs/pretrain)' },
       { name: 'asset', type: 'string', value: '<file>', help: 'where a model that passes the gates goes (default assets/world-clip.safetensors)' },
       { name: 'resume', type: 'boolean', help: 'continue from the run folder\'s checkpoint' },
       { name: 'device', type: 'string', value: '<name>', help: 'cpu, wasm, gpu or gpu:<mode> (default: SPT_DEVICE or the fastest CPU path)' },
     ],
-    details: 'Gates, on fresh held-out scenes: zero-shot shape accuracy ≥ 90% ("a photo of a {shape}", single\n' +
-      'centred objects) and a per-patch linear probe ≥ 60%. See docs/world.md.\n' +
+    details: 'Gate, on fresh held-out scenes: zero-shot shape accuracy ≥ 90% ("a photo of a {shape}", single\n' +
+      'centred objects). The per-patch linear probe is reported beside it. See docs/world.md.\n' +
+      'By default the CLIP learns from images and captions only; the dense options never read an unseen class\'s mask.\n' +
       'The wasm backend uses every core the process may run on: `taskset -c 0 spt-seg pretrain` keeps it to one.\n' +
       'Examples: spt-seg pretrain --steps 1500      spt-seg pretrain --eval assets/world-clip.safetensors',
   },
@@ -106,7 +110,7 @@ export const pretrainCommand: Command = {
     if (evalPath !== undefined) {
       const { clip, world } = await loadWorldClip(evalPath);
       const r = measureGates(clip, world, io);
-      io.out(r.passed ? 'gates: passed' : 'gates: NOT passed');
+      io.out(r.passed ? 'gate: passed' : 'gate: NOT passed');
       return r.passed ? 0 : 1;
     }
     const cfg: PretrainConfig = {
@@ -115,6 +119,8 @@ export const pretrainCommand: Command = {
       batchSize: num(args, 'batch', PRETRAIN_DEFAULTS.batchSize, true, 2),
       lr: num(args, 'lr', PRETRAIN_DEFAULTS.lr, false, 0),
       seed: num(args, 'seed', PRETRAIN_DEFAULTS.seed, true, 0),
+      mentionWeight: num(args, 'mention-weight', PRETRAIN_DEFAULTS.mentionWeight, false, 0),
+      regionWeight: num(args, 'region-weight', PRETRAIN_DEFAULTS.regionWeight, false, 0),
       patchWeight: num(args, 'patch-weight', PRETRAIN_DEFAULTS.patchWeight, false, 0),
       trainPrompts: !args.flag('detach-prompts'),
     };
@@ -138,18 +144,19 @@ export const pretrainCommand: Command = {
     const model = join(outDir, 'world-clip.safetensors');
     await saveSafetensors(model, clip.stateDict(), meta);
     const last = result.records[result.records.length - 1];
-    const log = { ...gates, gates: GATES, steps: cfg.steps, batch: cfg.batchSize, seed: cfg.seed, trainSeconds,
+    const { clip: _c, world: _w, ...recipe } = cfg;
+    const log = { ...gates, gates: GATES, steps: cfg.steps, batch: cfg.batchSize, seed: cfg.seed, trainSeconds, recipe,
       finalLoss: last?.loss ?? null, world: cfg.world, clip: cfg.clip };
     await writeFileAtomic(join(outDir, 'gates.json'), JSON.stringify(log, null, 2) + '\n');
     io.out(`trained ${cfg.steps} steps in ${formatTime(trainSeconds)}; model in ${model}, log in ${join(outDir, 'gates.json')}`);
     if (!gates.passed) {
-      io.err(`below the gates (zero-shot ≥ ${100 * GATES.zeroShot}%, patch probe ≥ ${100 * GATES.patchProbe}%): ${asset} was NOT written`);
+      io.err(`below the gate (zero-shot ≥ ${100 * GATES.zeroShot}%): ${asset} was NOT written`);
       return 1;
     }
     await mkdir(join(asset, '..'), { recursive: true });
     await saveSafetensors(asset, clip.stateDict(), meta);
     await writeFileAtomic(asset.replace(/\.safetensors$/, '') + '.json', JSON.stringify(log, null, 2) + '\n');
-    io.out(`gates passed: wrote ${asset}`);
+    io.out(`gate passed: wrote ${asset}`);
     return 0;
   },
 };

@@ -5,7 +5,8 @@
  * Writes into the run folder (train config `out`): config.json (the merged config), checkpoint.safetensors
  * (model's trainable tensors, optimizer, schedule, RNG, data position: atomic), log.jsonl (one line per
  * step), loss.png (the curve), text-embeddings.safetensors (the class embeddings cache), and, at the
- * end, weights.safetensors: the whole model under the official key names (for eval / segment / export).
+ * end, weights.safetensors: the whole model under the official key names, with its model card (the
+ * dataset's classes and split, the normalisation, the offset; train/model-cards.ts) for eval / segment / export.
  * `--resume` continues from the run folder's checkpoint exactly (same per-step losses as a run that
  * never stopped). Ctrl-C saves a checkpoint and exits with 130; a NaN loss stops with exit 1 and keeps
  * the last good checkpoint.
@@ -14,18 +15,30 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useDevice } from '../../engine/index.ts';
 import { saveSafetensors, writeFileAtomic } from '../../engine/io/files.ts';
+import { COCO_TEMPLATES, VOC_TEMPLATES } from '../../model/clip.ts';
+import { cardMetadata } from '../../model/model-card.ts';
 import { applyOverrides, parseTrainConfig, TRAIN_DEFAULTS, type SegTrainConfig } from '../../train/config.ts';
 import { SegLoader } from '../../train/data/loader.ts';
 import { NonFiniteLossError, runTraining } from '../../train/loop.ts';
-import { prepareRun } from '../../train/run.ts';
+import { prepareRun } from '../../train/setup.ts';
+import { datasetCard } from '../../train/model-cards.ts';
 import { segmentationTask } from '../../train/segmentation.ts';
 import { UsageError, type ParsedArgs } from '../args.ts';
 import type { Command } from '../command.ts';
+import { inputFile, inputFolder } from '../paths.ts';
 
-/** The merged config of `--config` and the shortcut and `--set` options. */
+/** What `--config` must name when it names nothing: the file's form, and the way round it. */
+const NO_CONFIG = 'a run config is a JSON object of train/config.ts\'s fields, e.g. {"dataset": {"kind": "folder", "root": "data/shapes"}, ' +
+  '"model": {"clip": "ViT-B-16.pt"}, "train": {"steps": 200}}; without --config the defaults (ZegCLIP\'s VOC recipe) apply, and ' +
+  '--data, --clip, --set key=value change them';
+
+/** The merged config of `--config` and the shortcut and `--set` options; the files they name are checked. */
 export async function configFromArgs(args: ParsedArgs): Promise<SegTrainConfig> {
   const path = args.get('config');
-  let cfg = path ? parseTrainConfig(await readFile(path, 'utf8').catch((e: Error) => { throw new UsageError(`--config: ${e.message}`); }), path) : TRAIN_DEFAULTS;
+  if (path !== undefined) inputFile(path, '--config', NO_CONFIG);
+  for (const opt of ['clip', 'init']) if (args.get(opt) !== undefined) inputFile(args.get(opt)!, `--${opt}`);
+  if (args.get('data') !== undefined) inputFolder(args.get('data')!, '--data');
+  const cfg = path ? parseTrainConfig(await readFile(path, 'utf8'), path) : TRAIN_DEFAULTS;
   const shortcuts: [string, string, boolean][] = [
     ['steps', 'train.steps', false], ['out', 'out', true], ['clip', 'model.clip', true], ['init', 'model.init', true],
     ['seed', 'train.seed', false], ['batch-size', 'train.batchSize', false], ['lr', 'train.lr', false],
@@ -105,7 +118,8 @@ export const trainCommand: Command = {
         return 0;
       }
       const weights = join(cfg.out, 'weights.safetensors');
-      await saveSafetensors(weights, model.stateDict());
+      const templates = cfg.model.templates === 'coco' ? COCO_TEMPLATES : VOC_TEMPLATES;
+      await saveSafetensors(weights, model.stateDict(), cardMetadata(datasetCard(model, dataset, { setting: t.setting, templates })));
       io.out(`trained ${result.step} steps; wrote ${weights}, ${join(cfg.out, 'checkpoint.safetensors')}, log.jsonl and loss.png in ${cfg.out}`);
       return 0;
     } catch (err) {

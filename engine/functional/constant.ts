@@ -6,7 +6,7 @@
  *   backend, so a composite works whatever backend its input was made on.
  * Does not: track gradients (constants are leaves without requiresGrad).
  */
-import { getBackend } from '../../kernels/backend.ts';
+import { getBackend } from '../device.ts';
 import { Tensor } from '../tensor.ts';
 
 /** `values` as a tensor of `shape` on like's backend and dtype (the global backend in float32 without one). */

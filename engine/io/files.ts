@@ -12,9 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import {
-  SafetensorsError, parseSafetensors, serializeSafetensors, type ParsedSafetensors, type RawTensor,
-} from './safetensors.ts';
+import { parseSafetensors, serializeSafetensors, type ParsedSafetensors, type RawTensor } from './safetensors.ts';
 import { readTorchArchive, type TorchArchive } from './torchscript.ts';
 import { tensorsFromRaw, tensorToRaw } from './tensors.ts';
 import type { DType } from '../../kernels/backend.ts';
@@ -79,13 +77,7 @@ async function syncDirectory(dir: string): Promise<void> {
 /** Load a `.safetensors` file as engine tensors (float data as float32 unless `dtype` is given). */
 export async function loadSafetensors(path: string, dtype?: DType): Promise<{ tensors: Map<string, Tensor>; metadata: Record<string, string> }> {
   const parsed = await readSafetensorsFile(path);
-  try {
-    return { tensors: tensorsFromRaw(parsed.tensors, dtype), metadata: parsed.metadata };
-  } catch (err) {
-    // decoding names only the tensor (an I64 beyond 2^53, say): add the file
-    if (err instanceof SafetensorsError) throw new SafetensorsError(err.code, `${path}: ${err.message}`);
-    throw err;
-  }
+  return { tensors: tensorsFromRaw(parsed.tensors, dtype, path), metadata: parsed.metadata };
 }
 
 /** Save engine tensors (a state dict, say) as a `.safetensors` file, atomically. */

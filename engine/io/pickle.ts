@@ -17,7 +17,8 @@
  * over the result bound their own depth, see torchscript.ts).
  * Does not support: text protocol 0 opcodes (INT, STRING, PUT...), sets, NEWOBJ_EX, out-of-band buffers.
  * Values: None -> null, int -> number (bigint beyond 2^53), float -> number, str -> string,
- * bytes -> Uint8Array, tuple and list -> array, dict -> Map (attributes BUILD sets on a dict are dropped).
+ * bytes -> Uint8Array, tuple and list -> array, dict -> Map (attributes BUILD sets on a dict, such as a
+ * torch state dict's `_metadata`, are kept apart from its items: `dictAttributes`).
  * Reference: CPython Lib/pickletools.py (opcode table and semantics), Lib/pickle.py (_Unpickler).
  */
 
@@ -85,6 +86,21 @@ export interface UnpickleOptions {
 /** Run the restricted machine over `bytes` and return the value before STOP. */
 export function unpickle(bytes: Uint8Array, options: UnpickleOptions): PickleValue {
   return new Unpickler(bytes, options).run();
+}
+
+/** The state BUILD gave each dict (Python attributes, not items), by dict. */
+const ATTRIBUTES = new WeakMap<PickleDict, PickleValue>();
+
+/**
+ * The attributes BUILD set on a dict, or undefined: for `torch.save(model.state_dict())` the dict
+ * `{'_metadata': OrderedDict({'': {'version': 1}, ...})}` (Python's OrderedDict.__reduce__ pickles its
+ * `__dict__` after its items).
+ *
+ * @example
+ * dictAttributes(root as PickleDict)?.get('_metadata');
+ */
+export function dictAttributes(dict: PickleDict): PickleValue | undefined {
+  return ATTRIBUTES.get(dict);
 }
 
 const MARK = Symbol('mark');
@@ -283,8 +299,9 @@ class Unpickler {
   }
   private build(obj: PickleValue, state: PickleValue): void {
     if (obj instanceof PickleObject) obj.state = state;
-    // On a dict (an OrderedDict's `_metadata`), BUILD sets Python attributes, not items: dropped.
-    else if (!(obj instanceof Map)) throw this.error(`BUILD on a ${describe(obj)}`);
+    // On a dict (an OrderedDict's `_metadata`), BUILD sets Python attributes, not items: kept apart.
+    else if (obj instanceof Map) ATTRIBUTES.set(obj, state);
+    else throw this.error(`BUILD on a ${describe(obj)}`);
   }
   private persistent(pid: PickleValue): PickleValue {
     if (!this.options.persistentLoad) throw this.error('persistent ids are not allowed here');

@@ -32,7 +32,10 @@ export function tensorToRaw(t: Tensor): RawTensor {
   return { dtype, shape: [...t.shape], data };
 }
 
-/** Every raw tensor of a parsed file as engine tensors. */
-export function tensorsFromRaw(raws: Map<string, RawTensor>, dtype?: DType): Map<string, Tensor> {
-  return new Map([...raws].map(([name, raw]) => [name, tensorFromRaw(raw, name, dtype)]));
+/**
+ * Every raw tensor of a parsed file as engine tensors; `source` (the file) starts each decoding error
+ * (an I64 beyond 2^53, say), before the tensor's name.
+ */
+export function tensorsFromRaw(raws: Map<string, RawTensor>, dtype?: DType, source?: string): Map<string, Tensor> {
+  return new Map([...raws].map(([name, raw]) => [name, tensorFromRaw(raw, source === undefined ? name : `${source}: ${name}`, dtype)]));
 }

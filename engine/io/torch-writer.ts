@@ -12,6 +12,9 @@
  * plus tuples, strings, ints, bools, None and plain dicts: every global is on torch's weights_only
  * allow-list, so nothing in the file can run code.
  * `wrap` puts the state dict under "state_dict" beside a "meta" dict, as mmcv / mmseg checkpoints are.
+ * `metadata` becomes the state dict's `_metadata` attribute, as torch.save(model.state_dict()) writes it
+ * (per-module dicts, '' = the root module): after the items, `{'_metadata': ...}` and BUILD, which
+ * torch's weights_only unpickler allows on an OrderedDict; load_state_dict hands each module its entry.
  * Deterministic: keys in the order given, storages numbered in that order, fixed zip timestamps.
  * Does not: write shared or strided storages (every tensor owns a dense storage), Parameters, memo
  * entries (nothing is referenced twice except globals, which are simply named again), or zip64.
@@ -29,6 +32,8 @@ export interface TorchWriteOptions {
   archiveName?: string;
   /** Save `{"meta": wrap.meta, "state_dict": OrderedDict}` instead of the bare OrderedDict. */
   wrap?: { meta: { [key: string]: PickleMeta } };
+  /** The state dict's `_metadata` attribute: per module name ('' = the root), a dict of values. */
+  metadata?: { [module: string]: { [key: string]: PickleMeta } };
 }
 
 /** Storage class by dtype (the reverse of torchscript.ts's STORAGE_DTYPES). */
@@ -82,6 +87,10 @@ export function serializeTorchArchive(tensors: ReadonlyMap<string, RawTensor>, o
     p.reduce();
   }
   p.setItems();
+  if (opts.metadata) {
+    p.value({ _metadata: opts.metadata }); // the OrderedDict's __dict__, as OrderedDict.__reduce__ gives it
+    p.build();
+  }
   if (opts.wrap) p.setItems();
   p.stop();
   const utf8 = new TextEncoder();
@@ -116,6 +125,7 @@ class PickleWriter {
   reduce(): void { this.byte(0x52); }
   setItems(): void { this.byte(0x75); }
   persistentId(): void { this.byte(0x51); }
+  build(): void { this.byte(0x62); }
   bool(b: boolean): void { this.byte(b ? 0x88 : 0x89); }
   none(): void { this.byte(0x4e); }
   /** GLOBAL: `c<module>\n<name>\n` (what protocol 2 uses; STACK_GLOBAL is protocol 4). */

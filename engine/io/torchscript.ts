@@ -14,7 +14,11 @@
  *  - rebuild each tensor from its storage, offset, size and strides into a contiguous array (a view of
  *    the storage when it already is contiguous; copy before mutating). F16/BF16 keep their raw bits;
  *  - walk dicts and module objects into dotted names: tensors -> `tensors`, numbers (int or float
- *    attributes such as `input_resolution`, `context_length`, `eps`) -> `scalars`.
+ *    attributes such as `input_resolution`, `context_length`, `eps`) -> `scalars`, strings and tuples
+ *    of strings (mmseg's `meta.CLASSES`, an spt-seg model card) -> `strings`. The attributes BUILD set
+ *    on a dict (a state dict's `_metadata`) are walked for their strings only, under the attribute's
+ *    name: `_metadata..spt_seg` is `sd._metadata['']['spt_seg']` (torch's own per-module `version`
+ *    numbers there are not scalars of the file).
  *  - bound what a hostile file can cost: the zip is read by `zip.ts` (sizes checked before allocating,
  *    inflation stopped at the declared size), the bytes copied to rebuild tensors are capped per archive
  *    by `TORCH_LIMITS.maxCopiedBytes` (aligned dense tensors are free views),
@@ -25,7 +29,7 @@
  * quantized or sparse tensors, lists of tensors, bool/int8/complex storages, or big-endian archives.
  */
 import {
-  PickleBox, PickleClass, PickleError, PickleFunction, PickleObject, describe, unpickle,
+  PickleBox, PickleClass, PickleError, PickleFunction, PickleObject, describe, dictAttributes, unpickle,
   type PickleLimits, type PickleValue,
 } from './pickle.ts';
 import { DTYPE_SIZE, bytesAsArray, numel, type RawData, type RawTensor, type StDType } from './safetensors.ts';
@@ -34,6 +38,8 @@ import { readZip, type ZipLimits } from './zip.ts';
 export interface TorchArchive {
   tensors: Map<string, RawTensor>;
   scalars: Map<string, number>;
+  /** Strings and non-empty tuples / lists of strings by dotted name (`meta.CLASSES`, `meta.spt_seg`). */
+  strings: Map<string, string | string[]>;
 }
 
 /** Limits of one archive read, beyond the zip's own (`ZIP_LIMITS`); documented in docs/formats.md. */
@@ -99,7 +105,7 @@ export function readTorchArchive(bytes: Uint8Array, source: string, options: Tor
     persistentLoad: (pid) => new PickleBox('storage', loadStorage(pid, files, prefix, storages, source)),
     limits: options.limits,
   });
-  const out: TorchArchive = { tensors: new Map(), scalars: new Map() };
+  const out: TorchArchive = { tensors: new Map(), scalars: new Map(), strings: new Map() };
   const walk: Walk = { out, path: new Set(), visits: 0, limits, source };
   collect(root, '', 0, walk);
   return out;
@@ -305,8 +311,11 @@ interface Walk {
   source: string;
 }
 
-/** Walk dicts and module objects: tensors and numbers get dotted names; the rest is skipped. */
-function collect(v: PickleValue, prefix: string, depth: number, walk: Walk): void {
+/**
+ * Walk dicts and module objects: tensors, numbers and strings get dotted names. A dict's BUILD
+ * attributes are walked with `stringsOnly` (their strings only).
+ */
+function collect(v: PickleValue, prefix: string, depth: number, walk: Walk, stringsOnly = false): void {
   const { out, path, limits, source } = walk;
   if (++walk.visits > limits.maxVisits) {
     throw new TorchZipError(`${source}: the pickled object graph has more than ${limits.maxVisits} values to walk`);
@@ -315,16 +324,25 @@ function collect(v: PickleValue, prefix: string, depth: number, walk: Walk): voi
     throw new TorchZipError(`${source}: dicts / modules nested deeper than ${limits.maxDepth} (at "${prefix.slice(0, 200)}")`);
   }
   if (v instanceof PickleBox) {
-    if (v.tag === 'tensor' && prefix) out.tensors.set(prefix, v.value as RawTensor);
+    if (v.tag === 'tensor' && prefix && !stringsOnly) out.tensors.set(prefix, v.value as RawTensor);
   } else if (typeof v === 'number') {
-    if (prefix) out.scalars.set(prefix, v);
+    if (prefix && !stringsOnly) out.scalars.set(prefix, v);
+  } else if (typeof v === 'string') {
+    if (prefix) out.strings.set(prefix, v);
+  } else if (Array.isArray(v)) {
+    if (prefix && v.length > 0 && v.every((s) => typeof s === 'string')) out.strings.set(prefix, v as string[]);
   } else if (v instanceof Map || v instanceof PickleObject) {
     if (path.has(v)) return; // a cycle: already being walked
     path.add(v);
+    const attributes = v instanceof Map ? dictAttributes(v) : undefined;
     const entries = v instanceof Map ? v : v.state instanceof Map ? v.state : new Map();
-    for (const [k, child] of entries) {
-      if (typeof k !== 'string' && typeof k !== 'number') continue;
-      collect(child, prefix ? `${prefix}.${k}` : `${k}`, depth + 1, walk);
+    const maps: [Map<PickleValue, PickleValue>, boolean][] = [[entries, stringsOnly]];
+    if (attributes instanceof Map) maps.push([attributes, true]);
+    for (const [map, only] of maps) {
+      for (const [k, child] of map) {
+        if (typeof k !== 'string' && typeof k !== 'number') continue;
+        collect(child, prefix ? `${prefix}.${k}` : `${k}`, depth + 1, walk, only);
+      }
     }
     path.delete(v);
   }

@@ -24,16 +24,32 @@ import type { Tensor } from '../tensor.ts';
  */
 export function clipGradNorm(params: Tensor[], maxNorm: number): number {
   return noGrad(() => {
-    const withGrad = params.filter((p) => p.grad !== null);
-    if (withGrad.length === 0) return 0;
-    let sq: Tensor | null = null;
-    for (const p of withGrad) {
-      const n = norm(p.grad!);
-      sq = sq === null ? n.mul(n) : sq.add(n.mul(n));
-    }
-    const total = sq!.sqrt(); // [] on the device
+    const total = totalNorm(params);
+    if (total === null) return 0;
     const coef = div(maxNorm, total.add(1e-6)).clamp(null, 1);
-    for (const p of withGrad) p.grad = p.grad!.mul(coef);
+    for (const p of params) if (p.grad !== null) p.grad = p.grad.mul(coef);
     return total.item();
   });
+}
+
+/**
+ * The global norm of the gradients, as clipGradNorm measures it, without changing them (what a run
+ * that does not clip logs).
+ *
+ * @example
+ * const n = gradNorm(model.parameters());
+ */
+export function gradNorm(params: Tensor[]): number {
+  return noGrad(() => totalNorm(params)?.item() ?? 0);
+}
+
+/** √(Σ ‖g‖²) over the parameters that have a gradient, on the device; null when none has one. */
+function totalNorm(params: Tensor[]): Tensor | null {
+  let sq: Tensor | null = null;
+  for (const p of params) {
+    if (p.grad === null) continue;
+    const n = norm(p.grad);
+    sq = sq === null ? n.mul(n) : sq.add(n.mul(n));
+  }
+  return sq === null ? null : sq.sqrt(); // [] on the device
 }

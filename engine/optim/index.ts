@@ -2,6 +2,6 @@
 export { Optimizer, type ParamGroup, type ResolvedGroup } from './optimizer.ts';
 export { SGD, type SGDOptions } from './sgd.ts';
 export { AdamW, type AdamWOptions, type AdamState } from './adamw.ts';
-export { clipGradNorm } from './clip.ts';
+export { clipGradNorm, gradNorm } from './clip.ts';
 export { polyLr, type PolyOptions, type LrSchedule } from './schedule.ts';
 export type { StateTree, StateObject } from './state.ts';

@@ -2,10 +2,10 @@
  * Float32 arrays that live inside the wasm kernels' unshared memory, so that the SIMD kernels read
  * their operands and write their results where they already are, with no copy in or out.
  *
- * Why: a wasm function sees only its own memory. Before this, every elementwise call copied its
+ * Why: a wasm function sees only its own memory. Without the arena every elementwise call copies its
  * operands into that memory and its result out into a fresh JavaScript array: in the world's SPT-SEG
- * step, about 60 of 170 ms went to those copies (16-20 GB/s memcpy of 590K-float tensors, by the
- * dozen). Here the CPU backends' fresh float32 arrays made inside a `tidy` scope (kernels/cpu/pool.ts
+ * step those copies took about 60 of 170 ms (16-20 GB/s memcpy of 590K-float tensors, by the dozen;
+ * 2-core AMD EPYC, 2026-12-04). Here the CPU backends' fresh float32 arrays made inside a `tidy` scope (kernels/cpu/pool.ts
  * `useFloat32Source`) are views into this memory; for those, a kernel's pointer is just the view's
  * byteOffset. (Outside every scope an array's end is known only to the garbage collector, and only
  * after the current synchronous work, so those stay ordinary arrays: a long forward pass outside

@@ -3,19 +3,23 @@
  *
  *   bin_<op>(a, b, out, rows, len, bSplat)   out[r, j] = a[r, j] op B(r, j), rows × len, where
  *                                            B(r, j) = b[j] (a row vector, or the whole of b when
- *                                            rows = 1) or, when bSplat = 1, b[r] (one per row).
+ *                                            rows = 1) or, when bSplat = 1, b[r] (one per row);
+ *                                            op: add sub mul div maximum minimum eq ne lt le gt ge
+ *   bin_sub_r, bin_div_r (same arguments)    out[r, j] = B(r, j) op a[r, j] (a broadcast left operand)
  *   exp(x, out, n)                           out[i] = e^x[i], to about 1 ulp of float32
  *   sigmoid(x, out, n)                       out[i] = 1 / (1 + e^-x[i]), with exp's clamping
+ *   neg abs sqrt relu (x, out, n)            exact: the reference's values bit for bit
  *   sum_rows(x, out, outer, inner)           out[o] = Σ_i x[o, i], accumulated in f64 like the
  *                                            reference (so results agree to float32 rounding)
  *
  * Those shapes are what broadcasting in a transformer mostly is: same-shape tensors, a bias or
  * scale over the last axes (b[j]), and a per-row statistic such as a mean or a softmax sum (b[r]).
- * The host (`index.ts`) recognises them from the strides and sends anything else to the reference.
+ * The host (`binary.ts`, `unary.ts`, `reduce.ts`) recognises them from the strides and sends anything
+ * else to the reference.
  *
- * Comparisons (eq ne lt le gt ge) give 1.0 or 0.0, like the reference.
- * What it does not: float64 / int32, pow, or any unary op but exp and sigmoid
- * (Math.sin and friends have no SIMD instruction; a polynomial for each is future work).
+ * Comparisons give 1.0 or 0.0, like the reference.
+ * What it does not: float64 / int32, pow, or the unary ops other than the six above (log, sin, cos,
+ * tanh, erf, sign: Math.sin and friends have no SIMD instruction; a polynomial for each is future work).
  */
 import {
   f32, f32x4, f64, f64x2, forRange, get, i32, i32x4, ifThen, set, v128, ValType,

@@ -5,7 +5,8 @@
  * What it overrides, float32 only (everything else, and every float64 / int32 call, is the
  * reference kernel, unchanged):
  *   matmul   packed, register-tiled SIMD GEMM on every core   (matmul.ts, pack.ts, gemm.ts, pool.ts)
- *   binary   add sub mul div maximum minimum, same shape or a bias / per-row broadcast (binary.ts)
+ *   binary   add sub mul div maximum minimum eq ne lt le gt ge, same shape, a bias / per-row /
+ *            scalar broadcast, or one repeated over leading and trailing axes  (binary.ts)
  *   unary    exp, sigmoid; neg abs sqrt relu (exact)           (unary.ts)
  *   reduce   sum over the last axis                           (reduce.ts)
  *   correlate1d  the 1-D filter of SSIM's blur                 (correlate.ts, correlate-simd.ts)
@@ -29,7 +30,7 @@ import { binaryF32 } from './binary.ts';
 import { copyF32 } from './copy.ts';
 import { correlateF32 } from './correlate.ts';
 import { PARALLEL_MIN_MACS, matmulF32, type Parallel } from './matmul.ts';
-import { createKernels, missingFeature, newF32, type WasmKernels } from './module.ts';
+import { createKernels, newF32, wasmUnavailableReason, type WasmKernels } from './module.ts';
 import { createPool, defaultThreads } from './pool.ts';
 import { reduceF32 } from './reduce.ts';
 import { unaryF32 } from './unary.ts';
@@ -135,10 +136,7 @@ export class WasmBackend extends CpuBackend {
   }
 }
 
-/** Why this engine cannot run the wasm backend, or null when it can. */
-export function wasmUnavailableReason(): string | null {
-  return missingFeature();
-}
+export { wasmUnavailableReason };
 
 /**
  * The wasm backend, or null (and `onUnavailable(reason)`) where WebAssembly SIMD or
@@ -147,7 +145,7 @@ export function wasmUnavailableReason(): string | null {
 export function createWasmBackend(
   options: WasmBackendOptions & { onUnavailable?: (reason: string) => void } = {},
 ): WasmBackend | null {
-  const reason = missingFeature();
+  const reason = wasmUnavailableReason();
   if (reason !== null) {
     options.onUnavailable?.(reason);
     return null;

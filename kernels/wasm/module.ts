@@ -78,8 +78,8 @@ export interface KernelExports extends UnaryKernels {
   copy_tile(src: number, dst: number, rows: number, cols: number, ssRow: number, sdRow: number, ssCol: number, sdCol: number): void;
 }
 
-/** Can this engine run the kernels? Returns the reason when it cannot. */
-export function missingFeature(): string | null {
+/** Why this engine cannot run the wasm kernels (no WebAssembly, SIMD or SharedArrayBuffer), or null when it can. */
+export function wasmUnavailableReason(): string | null {
   if (typeof WebAssembly !== 'object') return 'WebAssembly is not available';
   if (typeof SharedArrayBuffer !== 'function') {
     return 'SharedArrayBuffer is not available (a browser page needs cross-origin isolation)';

@@ -1,10 +1,14 @@
 /**
  * The web page (page/, tools/page/) in headless Chromium: it loads the committed world checkpoints
  * (assets/world-clip.safetensors and assets/world-sptseg.safetensors, the SPT-SEG that `npm start`
- * trains), segments one procedural scene on wasm, gpu.js WebGL2 and (where Chromium has an adapter) WebGPU, and each mask must agree with the Node result for
- * the same scene, classes and weights (the reference cpu backend) on at least 99% of pixels. Then a
- * new class list must change the legend, and the errors a user can cause (empty class list, a file
- * that is not an image, an image too large, a missing checkpoint) must show as messages on the page.
+ * trains; a copy with the world's model card while the asset has none: world-weights.ts), opens on a
+ * scene already segmented, segments it on wasm, gpu.js WebGL2 and (where Chromium has an adapter)
+ * WebGPU, and each mask must agree with Node's `segmentImage` for the same scene, classes and weights
+ * (the reference cpu backend) on at least 99% of pixels (test/browser/same-masks.test.ts checks the
+ * wasm masks are identical). Then a new class list must change the legend, the errors a user can
+ * cause (empty class list, a file that is not an image, an image too large, a missing checkpoint) must
+ * show as messages on the page, disabled buttons must say why in their tooltip, and the built page
+ * opened from disk must say how to serve it instead of "Failed to fetch".
  *
  * A screenshot always goes to the test's temp dir; docs/images/page.png is rewritten only with
  * SPT_UPDATE_SCREENSHOT=1. Needs /usr/bin/chromium; skips with a message when it is missing.
@@ -15,23 +19,27 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { pathToFileURL } from 'node:url';
 import { encodePng } from '../../engine/io/image.ts';
-import { loadSptSeg } from '../../model/spt-weights.ts';
+import { withOverrides } from '../../model/model-card.ts';
+import { loadSptSegWithCard } from '../../model/spt-weights.ts';
+import { rgbFromPlanar, segmentImage } from '../../model/segment-image.ts';
 import { loadClip } from '../../model/weights.ts';
 import { useDevice } from '../../engine/index.ts';
-import { imagesOf } from '../../train/world/batch.ts';
 import { DEFAULT_SPLIT, WORLD_CLASS_NAMES } from '../../train/world/classes.ts';
 import { drawWorldScene, sceneGenerator, WORLD_DEFAULTS } from '../../train/world/scenes.ts';
 import { worldClassText } from '../../train/world/segment.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, chromiumAvailable } from '../../tools/browser/page-server.ts';
+import { buildPage } from '../../tools/page/build.ts';
 import { pageFiles } from '../../tools/page/files.ts';
 import { servePage, type ServedPage } from '../../tools/page/serve.ts';
 import type { PageResult } from '../../page/main.ts';
-import { backgroundLabels } from '../../page/pipeline.ts';
+import { backgroundRule } from '../../page/pipeline.ts';
+import { cssColour } from '../../model/palette.ts';
+import { cardedWorldWeights, WORLD_CLIP } from './world-weights.ts';
 
 const AGREE = 0.99;
-const OFFSET = 0; // the page's default: the offset `npm start` tuned for the committed checkpoint
-const BACKGROUND = 0.2; // the page's default threshold
+const BACKGROUND = 0.2; // the page's default threshold (the world card's rule)
 
 interface PageGlobals {
   sptPageResult?: PageResult;
@@ -51,20 +59,23 @@ if (!chromiumAvailable()) {
   t.plan(0, `${CHROMIUM_PATH} not found: install it with \`apt-get install -y chromium\` to run the web page test`);
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'spt-page-'));
-  const clipPath = 'assets/world-clip.safetensors', weightsPath = 'assets/world-sptseg.safetensors';
+  const clipPath = WORLD_CLIP;
+  let weightsPath = '';
   let browser: Browser | null = null;
   let served: ServedPage | null = null;
   let page: Page;
   const logs: string[] = [];
 
   t.before(async () => {
+    weightsPath = (await cardedWorldWeights(dir)).weights;
     served = await servePage(await pageFiles({ clip: clipPath, weights: weightsPath }));
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS], headless: true });
     page = await browser.newPage({ viewport: { width: 1000, height: 760 } });
     page.on('console', (m) => { if (m.type() === 'error') logs.push(`[error] ${m.text()}`); });
     page.on('pageerror', (e) => logs.push(`[pageerror] ${e.stack ?? e.message}`));
     await page.goto(served.url);
-    await page.waitForFunction(() => document.getElementById('status')?.dataset.state !== 'loading', null, { timeout: 60_000 });
+    // The page opens on a scene it segments at once: wait for that first run.
+    await page.waitForFunction(() => ((globalThis as PageGlobals).sptPageRuns ?? 0) >= 1, null, { timeout: 180_000 });
   });
   t.teardown(async () => {
     await browser?.close();
@@ -72,14 +83,14 @@ if (!chromiumAvailable()) {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** The Node labels for the same scene, classes and weights, on the reference cpu backend. */
+  /** Node's `segmentImage` labels for the same scene, classes and weights, on the reference cpu backend. */
   async function nodeLabels(seed: number, classes: readonly string[], background = BACKGROUND): Promise<Int32Array> {
     useDevice('cpu', { quiet: true });
-    const clip = await loadClip(clipPath), model = await loadSptSeg(weightsPath, { visionHeads: clip.config.vision.heads });
+    const clip = await loadClip(clipPath), { model, card } = await loadSptSegWithCard(weightsPath);
     const scene = drawWorldScene(sceneGenerator(seed, 0), { ...WORLD_DEFAULTS, size: model.inputSize[0] });
-    const seen = new Set(DEFAULT_SPLIT.seen.map((c) => WORLD_CLASS_NAMES[c]));
-    const pred = model.predict(imagesOf([scene]), worldClassText(clip, classes), { seenMask: classes.map((n) => seen.has(n)), offset: OFFSET });
-    return backgroundLabels(pred.probs.data(), classes.length, background);
+    const rgb = rgbFromPlanar(scene.image, scene.size, scene.size);
+    const r = await segmentImage(model, withOverrides(card, { background: backgroundRule(background) }, weightsPath), worldClassText(clip, classes), rgb, { classes });
+    return r.labels;
   }
 
   function agreement(a: readonly number[], b: Int32Array): number {
@@ -88,11 +99,19 @@ if (!chromiumAvailable()) {
     return a.length === b.length ? same / b.length : 0;
   }
 
-  t.test('the page loads both checkpoints', async (t) => {
+  t.test('the page loads both checkpoints and opens on a segmented scene', async (t) => {
+    t.match(await page.textContent('#models'), /^Loaded .*clip\.safetensors and .*sptseg.*\.safetensors \(input 64x64\)/);
     const status = await page.$eval('#status', (el) => (el as HTMLElement).dataset.state + ': ' + el.textContent);
-    t.match(status, /^ready: Ready: .*clip\.safetensors and .*sptseg\.safetensors loaded \(input 64x64\)/);
-    const legend = await page.$$eval('#legend li', (els) => els.map((e) => (e as HTMLElement).dataset.class));
-    t.same(legend, [...WORLD_CLASS_NAMES], 'the 12 shapes are pre-filled');
+    t.match(status, /^done: Done: scene \d+, 12 classes\./, 'the first scene is segmented without a click');
+    const first = await lastResult(page);
+    t.equal(first.labels.length, 64 * 64);
+    t.equal(first.backend, 'gpu:webgl2', 'on the default backend');
+    t.match(await page.textContent('#source'), /^Procedural scene \d+ .*\?seed=\d+/, 'the source line says how to see the scene again');
+    t.equal(await page.getAttribute('#segment', 'disabled'), null, 'Segment is enabled');
+    const legend = await page.$$eval('#legend li', (els) => els.map((e) => (e as HTMLElement).dataset.class).sort());
+    t.same(legend, [...WORLD_CLASS_NAMES].sort(), 'the 12 shapes are pre-filled');
+    const colours = await page.$$eval('#legend li', (els) => Object.fromEntries(els.map((e) => [(e as HTMLElement).dataset.class, (e.querySelector('.swatch') as HTMLElement).style.background])));
+    t.same(colours, Object.fromEntries(WORLD_CLASS_NAMES.map((n, c) => [n, cssColour(c).replace(/,/g, ', ')])), 'the legend uses model/palette.ts colours');
     const unseen = await page.$$eval('#legend li .tag.unseen', (els) => els.map((e) => e.parentElement!.dataset.class));
     t.same(unseen, DEFAULT_SPLIT.unseen.map((c) => WORLD_CLASS_NAMES[c]), 'ring, star and arrow are marked unseen');
   });
@@ -109,8 +128,7 @@ if (!chromiumAvailable()) {
         }
       }
       const before = await runsSoFar(page);
-      await page.selectOption('#backend', backend); // a change re-runs the current image
-      if (seed < 0) await page.click('#new-scene');
+      await page.selectOption('#backend', backend); // a change re-runs the current image (the scene the page opened on)
       const s = await finishedRun(page, before);
       t.equal(s.state, 'done', `the run finished: ${s.text}`);
       const r = await lastResult(page);
@@ -213,15 +231,13 @@ if (!chromiumAvailable()) {
     t.same(logs, [], 'no errors in the page console');
   });
 
-  t.test('?seed=N opens scene N (the screenshot: an unseen ring beside a seen square)', async (t) => {
-    await page.goto(`${served!.url}?seed=56`);
-    await page.waitForFunction(() => document.getElementById('status')?.dataset.state !== 'loading', null, { timeout: 60_000 });
-    const before = await runsSoFar(page);
-    await page.click('#new-scene');
-    const s = await finishedRun(page, before);
+  t.test('?seed=N opens on scene N, segmented (the screenshot: an unseen ring beside a seen square)', async (t) => {
+    await page.goto(`${served!.url}?seed=56&backend=wasm`);
+    const s = await finishedRun(page, 0); // no click: the page segments scene 56 as it opens
     t.equal(s.state, 'done', s.text);
     const r = await lastResult(page);
     t.equal(r.seed, 56);
+    t.equal(r.backend, 'wasm', '?backend=wasm picks the backend');
     t.ok(agreement(r.labels, await nodeLabels(56, WORLD_CLASS_NAMES)) >= AGREE, 'agrees with Node');
     if (process.env.SPT_UPDATE_SCREENSHOT === '1') {
       await page.screenshot({ path: new URL('../../docs/images/page.png', import.meta.url).pathname, fullPage: true });
@@ -237,9 +253,30 @@ if (!chromiumAvailable()) {
       await p2.goto(other.url);
       await p2.waitForFunction(() => document.getElementById('status')?.dataset.state === 'error', null, { timeout: 20_000 });
       t.match(await p2.textContent('#status'), /Missing .*nope\.safetensors: train it with `npx spt-seg world`/);
+      for (const id of ['#new-scene', '#segment', '#file']) {
+        t.not(await p2.getAttribute(id, 'disabled'), null, `${id} is disabled`);
+        t.match(await p2.getAttribute(id, 'title'), /could not load its checkpoints: Missing .*nope\.safetensors/, `${id} says why in its tooltip`);
+      }
     } finally {
       await p2.close();
       await other.close();
+    }
+  });
+
+  t.test('the built page opened from disk says how to serve it', async (t) => {
+    const out = join(dir, 'built');
+    const written = (await buildPage(out, { clip: clipPath, weights: weightsPath })).map(([name]) => name);
+    t.ok(written.includes('README.txt'), 'the build writes README.txt');
+    const p3 = await browser!.newPage();
+    try {
+      await p3.goto(pathToFileURL(join(out, 'index.html')).href);
+      await p3.waitForFunction(() => document.getElementById('status')?.dataset.state === 'error', null, { timeout: 20_000 });
+      const text = await p3.textContent('#status');
+      t.notMatch(text, /^Failed to fetch/);
+      t.match(text, /opened from a file .*npm run page.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
+      t.match(await p3.getAttribute('#segment', 'title'), /could not load its checkpoints: This page was opened from a file/, 'Segment says why it is disabled');
+    } finally {
+      await p3.close();
     }
   });
 }

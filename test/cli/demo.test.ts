@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { main } from '../../cli/spt-seg.ts';
 import { loadSafetensors } from '../../engine/io/files.ts';
 import { VisionTransformer } from '../../model/vit.ts';
-import { evaluate, SHAPES_DEFAULTS } from '../../train/shapes.ts';
+import { evaluate, SHAPES_DEFAULTS } from '../../train/demo/trainer.ts';
 
 t.test('demo trains, reports, and writes loadable outputs', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'spt-demo-'));

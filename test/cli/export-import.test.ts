@@ -104,7 +104,7 @@ t.test('import refuses bad files with a message naming the problem', async (tt) 
   tt.match(r.err, /size mismatch for decode_head\.decoder_1\.layers\.1\.norm2\.bias: expected shape \[32\] \(from the inferred architecture\), got \[31\]/);
   const notWeights = await run('import', weightsFile.replace('weights', 'missing'), join(dir, 'never.safetensors'));
   tt.equal(notWeights.code, 1);
-  tt.match(notWeights.err, /ENOENT/);
+  tt.match(notWeights.err, /<in> .*missing\.safetensors: no such file/, 'names the argument, not ENOENT');
   const ckpt = await run('import', join(dir, 'checkpoint.safetensors'), join(dir, 'never.safetensors'));
   tt.equal(ckpt.code, 1);
   tt.match(ckpt.err, /training checkpoint; use spt-seg export/);

@@ -97,3 +97,39 @@ t.test('info prints the parameter table', async (tt) => {
   tt.equal(missing.code, 1);
   tt.end();
 });
+
+t.test('segment takes its defaults from the model card; the options override it', async (tt) => {
+  const { SptSeg } = await import('../../model/segmenter.ts');
+  const { cardMetadata } = await import('../../model/model-card.ts');
+  const { worldCard } = await import('../../train/model-cards.ts');
+  const { WORLD_CLASS_NAMES } = await import('../../train/world/classes.ts');
+  const model = new SptSeg({
+    encoder: { vision: { imageSize: 32, patchSize: 8, width: 32, layers: 1, heads: 2, outputDim: 16, stem: 'conv', stemWidths: [8, 16] }, numTokens: 2, deepLayers: 0, spectralGrid: [4, 4] },
+    decoder: { embedDim: 16, width: 16, layers: 1, ffn: 32, hilo: { gate: 'soft' } },
+  });
+  const carded = join(dir, 'world-like.safetensors');
+  await saveSafetensors(carded, model.stateDict(), cardMetadata(worldCard(model, { offset: 0.05 })));
+  const worldText = join(dir, 'world-text.safetensors');
+  await saveSafetensors(worldText, new Map([['text_embeddings', normalize(randn([12, 16]), { dim: -1 })]]), { classes: JSON.stringify(WORLD_CLASS_NAMES) });
+  const out = join(dir, 'card.png');
+  const r = await run(['segment', image, '--weights', carded, '--text-embeddings', worldText, '--out', out]);
+  tt.equal(r.code, 0, r.err);
+  tt.match(r.err, /normalised \(x − 127\.5\) \/ 63\.75 \(= \(x\/255 − 0\.5\) \/ 0\.25\); seen-class offset 0\.05 on circle, square, .*L-shape; background where no class reaches 0\.2/);
+  tt.notMatch(r.err, /warning/);
+  const legend = readFileSync(join(dir, 'card.legend.txt'), 'utf8').trim().split('\n');
+  tt.equal(legend.length, 13, 'the card\'s 12 classes, then background');
+  tt.match(legend[12], /^255\tbackground\trgb\(0,0,0\)\t[\d.]+%$/);
+  const mask = await readLabelPng(out);
+  tt.ok(mask.data.every((v) => v < 12 || v === 255), 'class ids, or 255 for background');
+  const flags = await run(['segment', image, '--weights', carded, '--text-embeddings', worldText, '--classes', 'ring,star', '--background', 'none',
+    '--offset', '0', '--normalization', 'imagenet', '--out', join(dir, 'flags.png')]);
+  tt.equal(flags.code, 0, flags.err);
+  tt.match(flags.err, /normalised with ImageNet mean\/std; seen-class offset 0 on no class; background none/);
+  tt.equal(readFileSync(join(dir, 'flags.legend.txt'), 'utf8').trim().split('\n').length, 2, 'no background line');
+  const help = await run(['segment', '--help']);
+  tt.match(help.out, /pixels where\s+no class reaches p are background: label 255/, '--help says how background is decided');
+  // Weights without a card: the official defaults, each named.
+  const bare = await run(['segment', image, '--weights', weights, '--classes', 'sky', '--text-embeddings', embeddings, '--out', join(dir, 'bare.png')]);
+  tt.equal(bare.code, 0, bare.err);
+  tt.match(bare.err, /has no model card: normalisation unknown, assumed ImageNet mean\/std .*; pass --normalization to set it/);
+});

@@ -7,6 +7,8 @@ import { manualSeed, randn } from '../../engine/index.ts';
 import { saveSafetensors } from '../../engine/io/files.ts';
 import { SptSeg, VOC_CLASSES, saveTextEmbeddings, type SptSegConfig } from '../../model/index.ts';
 import { main } from '../../cli/spt-seg.ts';
+import { parseSafetensors } from '../../engine/io/safetensors.ts';
+import { readCard } from '../../model/model-card.ts';
 import { loadCheckpoint, child } from '../../train/checkpoint.ts';
 import { tempDir, writeVOC } from '../train/data-fixtures.ts';
 
@@ -47,9 +49,9 @@ t.test('train, resume and eval through the CLI on a tiny VOC layout', async (t) 
   t.match(a.out.join('\n'), /paused at step 3 of 5/);
   t.match(a.err.join('\n'), /train: 2 images, 20 classes \(5 unseen, inductive\)/);
   for (const f of ['checkpoint.safetensors', 'log.jsonl', 'loss.png', 'config.json']) t.ok(existsSync(join(out, f)), f);
-  const log3 = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss: { total: number; focal: number; ssim: number } });
+  const log3 = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss: { total: number; focal: number; '1-ssim': number } });
   t.equal(log3.length, 3);
-  t.ok(log3.every((r) => Number.isFinite(r.loss.total) && Number.isFinite(r.loss.focal) && Number.isFinite(r.loss.ssim)), 'every term logged');
+  t.ok(log3.every((r) => Number.isFinite(r.loss.total) && Number.isFinite(r.loss.focal) && Number.isFinite(r.loss['1-ssim'])), 'every term logged');
 
   // Resume to 5 steps; a fresh run to 5 steps must log the same losses.
   const b = capture();
@@ -63,6 +65,9 @@ t.test('train, resume and eval through the CLI on a tiny VOC layout', async (t) 
   t.same(resumed.slice(3), straight.slice(3), 'the resumed steps 4-5 equal those of an uninterrupted 5-step run');
   t.equal(child(await loadCheckpoint(join(out, 'checkpoint.safetensors')), 'step'), 5);
   t.ok(existsSync(join(out, 'weights.safetensors')), 'the finished run wrote its weights');
+  const card = readCard(parseSafetensors(readFileSync(join(out, 'weights.safetensors')), 'weights').metadata, 'weights');
+  t.same(card?.classes?.unseen, [15, 16, 17, 18, 19], 'with its model card: the dataset\'s split');
+  t.same([card?.inference.offset, card?.input.normalization.mean], [0.1, [123.675, 116.28, 103.53]], 'the inductive offset, ImageNet\'s normalisation');
 
   const e = capture();
   const samples = join(dir, 'samples');

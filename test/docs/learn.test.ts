@@ -102,8 +102,8 @@ const EXPECTED: Record<string, Expect[]> = {
     { line: /^train: 3 images, 20 classes \(5 unseen, inductive\); 11,924 trainable parameters; 4 steps × 2 images of 32×32$/m },
     { line: /^paused at step 2 of 4/m },
     ...[1, 2, 3, 4].map((step) => ({
-      line: new RegExp(`^step ${step}: loss ([\\d.]+) = 100 \\* focal ([\\d.]+) \\+ ssim ([\\d.]+)$`, 'm'),
-      check: (m: RegExpMatchArray) => (Math.abs(num(m[1]) - 100 * num(m[2]) - num(m[3])) < 2e-3 ? null : `step ${step}: total != 100 focal + ssim`),
+      line: new RegExp(`^step ${step}: loss ([\\d.]+) = 100 \\* focal ([\\d.]+) \\+ \\(1 - ssim\\) ([\\d.]+)$`, 'm'),
+      check: (m: RegExpMatchArray) => (Math.abs(num(m[1]) - 100 * num(m[2]) - num(m[3])) < 2e-3 ? null : `step ${step}: total != 100 focal + (1 - ssim)`),
     })),
     { line: /^paused \+ resumed run equals an uninterrupted one, bit for bit: yes$/m },
     { line: /^eval: mIoU\(S\) (\d+\.\d)$/m },

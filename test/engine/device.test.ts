@@ -1,6 +1,7 @@
-// One device model: each backend is created once per name (a second useDevice('cpu') gives the same
-// object, so a model and a later batch meet), creation functions take `like` / `device`, and every
-// composite of engine/functional run on gpu:cpu makes no tensor on another backend.
+// One device model: the fastest correct CPU path is the default, each backend is created once per
+// name (a second useDevice('cpu') gives the same object, so a model and a later batch meet), creation
+// functions take `like` / `device`, and every composite of engine/functional run on gpu:cpu makes no
+// tensor on another backend.
 import t from 'tap';
 import {
   arange, avgPool2d, binaryCrossEntropyWithLogits, causalMask, conv2d, crossEntropy, device, dropout,
@@ -11,9 +12,18 @@ import {
 import { complexMul } from '../../engine/functional/complex.ts';
 import { CLIP } from '../../model/clip.ts';
 import { VisionTransformer } from '../../model/vit.ts';
+import { wasmUnavailableReason } from '../../kernels/wasm/index.ts';
 
 const quiet = { quiet: true };
 const TINY_VIT = { imageSize: 16, patchSize: 8, width: 16, layers: 1, heads: 2, outputDim: 4 };
+
+// First: nothing has chosen a backend yet in this process.
+t.test('the default backend is wasm where it can run, else cpu', async (t) => {
+  const reason = wasmUnavailableReason();
+  t.equal(getBackend().name, reason === null ? 'wasm' : 'cpu', reason ?? 'wasm available');
+  t.equal(getBackend(), device('auto'), 'the same object as device("auto")');
+  t.equal(tensor([1, 2]).storage.backend, getBackend());
+});
 
 t.test('useDevice creates each backend once; setBackend(name) hands out the same object', async (t) => {
   const a = useDevice('cpu', quiet);
@@ -22,8 +32,10 @@ t.test('useDevice creates each backend once; setBackend(name) hands out the same
   t.equal(setBackend('cpu'), a, 'setBackend("cpu") too');
   t.equal(device('CPU '), a, 'names are trimmed and case-blind');
   t.equal(useDevice('auto', quiet), device(getBackend().name));
+  t.equal(useDevice('auto', quiet).name, wasmUnavailableReason() === null ? 'wasm' : 'cpu');
   t.throws(() => useDevice('tpu', quiet), /unknown device "tpu"; choose one of: auto, cpu, wasm, gpu/);
   t.throws(() => device('gpu:nope'), /unknown device "gpu:nope"/);
+  t.throws(() => setBackend('nope'), /unknown device "nope"/);
 });
 
 t.test('SPT_DEVICE is read when no name is given', async (t) => {

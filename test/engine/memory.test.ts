@@ -1,4 +1,4 @@
-// Memory stays flat over a training loop: 50 steps of the demo model (train/shapes.ts, whose step
+// Memory stays flat over a training loop: 50 steps of the demo model (train/demo/trainer.ts, whose step
 // runs inside `tidy`) on gpu:cpu (gpu.js in Node, device memory that nothing but dispose frees) and
 // on wasm (typed arrays, freed by the garbage collector once nothing holds them). After step 5 the
 // live storage count and bytes must not grow. Also: `tidy` / `memory()` basics on both kinds.
@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import t from 'tap';
 import { device, memory, randn, tidy, trackMemory, useDevice, type MemoryInfo } from '../../engine/index.ts';
-import { SHAPES_DEFAULTS, shapesTrainer, type ShapesConfig } from '../../train/shapes.ts';
+import { SHAPES_DEFAULTS, shapesTrainer, type ShapesConfig } from '../../train/demo/trainer.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -1,7 +1,8 @@
 /**
  * Pretraining of the world's CLIP (train/pretrain.ts) at a tiny size: a short run is deterministic
  * bit for bit (losses and weights), the loss falls when the model fits a fixed batch, the conv stem
- * gives the expected token grid and rejects a wrong patch size, and both gate measurements run.
+ * gives the expected token grid and rejects a wrong patch size, both gate measurements run, and no
+ * dense target of an unseen class is ever built.
  */
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
@@ -12,8 +13,9 @@ import { noGrad, tidy } from '../../engine/index.ts';
 import { AdamW } from '../../engine/optim/index.ts';
 import type { CLIPConfig } from '../../model/clip.ts';
 import { VisionTransformer } from '../../model/vit.ts';
-import { createWorldClip, PRETRAIN_DEFAULTS, pretrain, pretrainLoss, type PretrainConfig } from '../../train/pretrain.ts';
-import { worldBatch } from '../../train/world/batch.ts';
+import { createWorldClip, PRETRAIN_DEFAULTS, pretrain, pretrainLoss, usesDenseTerms, type PretrainConfig } from '../../train/pretrain.ts';
+import { assertSeenTargets, worldBatch, WorldStream } from '../../train/world/batch.ts';
+import { DEFAULT_SPLIT } from '../../train/world/classes.ts';
 import { patchProbe, zeroShotAccuracy } from '../../train/world/probe.ts';
 import { WORLD_DEFAULTS, type WorldSettings } from '../../train/world/scenes.ts';
 
@@ -51,17 +53,18 @@ t.test('a short run is deterministic bit for bit', async (t) => {
   t.notSame(a.result.records.map((r) => r.loss), c.result.records.map((r) => r.loss), 'another seed, another run');
 });
 
-t.test('the contrastive, region and patch losses fall on a fixed batch', (t) => {
+t.test('the contrastive, mention, region and patch losses fall on a fixed batch', (t) => {
   const clip = createWorldClip(TINY_CLIP, 0);
-  const batch = worldBatch(5, 0, 8, 0.5, 8, TINY_WORLD);
+  const cfg = { ...TINY, mentionWeight: 1, regionWeight: 1, patchWeight: 1 };
+  const batch = worldBatch(5, 0, 8, 0.5, 8, TINY_WORLD, cfg.denseSplit);
   const opt = new AdamW(clip.parameters(), { lr: 1e-2 });
-  const losses: { i2t: number; t2i: number; region: number; patch: number }[] = [];
+  const losses: { i2t: number; t2i: number; mention: number; region: number; patch: number }[] = [];
   // The image tower starts near-collapsed (every image embeds alike, t2i ≈ log B); it takes ~45 steps to split.
   for (let it = 0; it < 70; it++) {
     tidy(() => {
       opt.zeroGrad();
-      const l = pretrainLoss(clip, batch, TINY);
-      losses.push({ i2t: l.i2t.item(), t2i: l.t2i.item(), region: l.region.item(), patch: l.patch.item() });
+      const l = pretrainLoss(clip, batch, cfg);
+      losses.push({ i2t: l.i2t.item(), t2i: l.t2i.item(), mention: l.mention!.item(), region: l.region!.item(), patch: l.patch!.item() });
       l.total.backward();
       opt.step();
     }, () => [...clip.parameters(), ...opt.stateTensors()]); // the new weights and moments outlive the step
@@ -69,6 +72,7 @@ t.test('the contrastive, region and patch losses fall on a fixed batch', (t) => 
   const first = losses[0], last = losses[losses.length - 1];
   t.ok(last.i2t < first.i2t - 0.1, `image->text InfoNCE ${first.i2t.toFixed(3)} -> ${last.i2t.toFixed(3)}`);
   t.ok(last.t2i < first.t2i - 0.1, `text->image InfoNCE ${first.t2i.toFixed(3)} -> ${last.t2i.toFixed(3)}`);
+  t.ok(last.mention < first.mention - 0.1, `caption mentions ${first.mention.toFixed(3)} -> ${last.mention.toFixed(3)}`);
   t.ok(last.region < first.region - 0.1, `region-text ${first.region.toFixed(3)} -> ${last.region.toFixed(3)}`);
   t.ok(last.patch < first.patch - 0.1, `per-patch ${first.patch.toFixed(3)} -> ${last.patch.toFixed(3)}`);
   t.end();
@@ -96,7 +100,7 @@ t.test('spt-seg pretrain --eval reads a run\'s loop checkpoint mid-run, and name
   t.equal(code, 1, 'a 2-step model does not pass (exit 1)');
   t.match(out.join('\n'), /^zero-shot shape accuracy \d+\.\d%$/m);
   t.match(out.join('\n'), /^patch probe \d+\.\d%/m);
-  t.match(out.join('\n'), /gates: NOT passed/);
+  t.match(out.join('\n'), /gate: NOT passed/);
   // The checkpoint's model is the run's model (the gates read the same weights).
   const zs = zeroShotAccuracy(clip, TINY_WORLD, 1_000_001);
   t.match(out.join('\n'), new RegExp(`zero-shot shape accuracy ${(100 * zs.accuracy).toFixed(1)}%`));
@@ -104,4 +108,28 @@ t.test('spt-seg pretrain --eval reads a run\'s loop checkpoint mid-run, and name
   writeFileSync(bad, 'hello');
   t.not(await main(['pretrain', '--eval', bad], io), 0);
   t.match(err.join('\n'), /not-a-model\.safetensors/, 'the error names the file');
+});
+
+t.test('no dense target of an unseen class is ever built', (t) => {
+  // The default recipe reads captions only: its batches carry no dense target at all.
+  t.equal(usesDenseTerms(PRETRAIN_DEFAULTS), false, 'the default recipe has no mask-derived term');
+  t.equal(new WorldStream(1, 8, 0.4, 8, WORLD_DEFAULTS).next().dense, null, 'no dense targets by default');
+  // Switched on, the dense terms see seen classes only, though unseen shapes fill the scenes.
+  const stream = new WorldStream(1, 32, 0.4, 8, WORLD_DEFAULTS, DEFAULT_SPLIT);
+  let unseenObjects = 0, targets = 0;
+  for (let k = 0; k < 12; k++) {
+    const b = stream.next();
+    unseenObjects += b.scenes.flatMap((s) => s.objects).filter((o) => DEFAULT_SPLIT.unseen.includes(o.cls as 9)).length;
+    const ids = [...b.dense!.regionClasses.toArray(), ...b.dense!.patchClasses.toArray()];
+    targets += ids.length;
+    t.ok(ids.every((c) => DEFAULT_SPLIT.seen.includes(c as 0)), `batch ${k}: every target is a seen class`);
+  }
+  t.ok(unseenObjects > 50 && targets > 1000, `${unseenObjects} unseen objects drawn, ${targets} targets built, none unseen`);
+  // The builder refuses a split that lets an unseen class in, and the guard names the class.
+  t.throws(() => worldBatch(0, 0, 4, 0, 8, WORLD_DEFAULTS, { seen: [...DEFAULT_SPLIT.seen, 10], unseen: DEFAULT_SPLIT.unseen }), /class 10 is listed as both seen and unseen/);
+  t.throws(() => assertSeenTargets([3, 10], DEFAULT_SPLIT, 'patch targets'), /patch targets: target class 10 is not a seen class/);
+  // A dense term switched on without targets is an error, not a silent skip.
+  const clip = createWorldClip(TINY_CLIP, 0);
+  t.throws(() => pretrainLoss(clip, worldBatch(0, 0, 4, 0, 8, TINY_WORLD), { ...TINY, patchWeight: 1 }), /no dense targets/);
+  t.end();
 });

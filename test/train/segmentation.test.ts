@@ -4,7 +4,8 @@ import t from 'tap';
 import { interpolate, manualSeed, noGrad, normalize, randn, tensor, type Tensor } from '../../engine/index.ts';
 import { CLIP, type CLIPConfig } from '../../model/clip.ts';
 import { alignDecoder, calibrateDecoder, principalDirections } from '../../model/decoder-start.ts';
-import { orientGates, resizePositionalEmbedding, sptSegFromClip } from '../../model/spt-init.ts';
+import { orientGates, sptSegFromClip } from '../../model/spt-init.ts';
+import { resizePositionalEmbedding } from '../../model/vit.ts';
 import { labelMap, pseudoLabel, remapLabels } from '../../train/segmentation.ts';
 
 /** A tiny CLIP config: 32 × 32 images, 8 × 8 patches, 2 vision blocks of this width, joint width 16. */
@@ -75,12 +76,15 @@ t.test('orientGates: a decoder layer whose gate is shut on every token gets its 
   const images = randn([2, 3, 32, 32]);
   const text = randn([3, 16]);
   const [l0, l1] = [...model.decode_head.decoder_1.layers].map((l) => l.hlfs!);
-  // Mostly shut layer 1: its direction becomes minus the mean HiLo feature; open layer 0 the same way.
+  // Mostly shut layer 1: its direction becomes minus the mean HiLo feature direction; open layer 0 the same way.
+  // The features as orientGates sees them: eval mode (no prompt dropout).
+  model.eval();
   const { dense } = noGrad(() => model.backbone.features(images)); // [2, 16, 4, 4]
+  model.train();
   const memory = dense.reshape([2, 16, 16]).permute([0, 2, 1]); // [2, 16, 16]
   noGrad(() => {
-    l1.prompt.assign(l1.hiLo(memory, 4, 4).hl.sum(0).sum(0).neg()); // [16]
-    l0.prompt.assign(l0.hiLo(memory, 4, 4).hl.sum(0).sum(0)); // [16]
+    l1.prompt.assign(normalize(l1.hiLo(memory, 4, 4).hl, { dim: -1 }).sum(0).sum(0).neg()); // [16]
+    l0.prompt.assign(normalize(l0.hiLo(memory, 4, 4).hl, { dim: -1 }).sum(0).sum(0)); // [16]
   });
   const before = l1.prompt.toArray();
   const report = orientGates(model, images);

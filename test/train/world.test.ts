@@ -1,16 +1,19 @@
 /**
  * The zero-shot shapes world (train/world/): scenes are deterministic by seed, labels / instances /
  * objects agree, captions name every object and the hard negative swaps exactly one shape, the
- * region weights pool each object's patches, and the folder export reads back.
+ * region weights pool each object's patches, caption mentions are read from the words, the folder
+ * export reads back, and scoring by logits breaks no tie toward a class id.
  */
 import t from 'tap';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeImage, readLabelPng, readImage, vocPalette } from '../../engine/io/image.ts';
+import { decodeImage, readLabelPng, readImage } from '../../engine/io/image.ts';
+import { classColour } from '../../model/palette.ts';
 import { BACKGROUND, DEFAULT_SPLIT, WORLD_CLASS_NAMES, WORLD_SHAPES } from '../../train/world/classes.ts';
-import { regionWeightsOf, worldBatch } from '../../train/world/batch.ts';
-import { worldGrid, writeWorldFolder } from '../../train/world/export.ts';
+import { captionMentions, mentionsOf, regionWeightsOf, worldBatch } from '../../train/world/batch.ts';
+import { argmaxWithOffset } from '../../train/world/segment.ts';
+import { GRID_ROWS, sceneRgb, worldGrid, worldGridLayout, writeWorldFolder } from '../../train/world/export.ts';
 import { patchLabels } from '../../train/world/probe.ts';
 import { drawWorldScenes, WORLD_DEFAULTS, type WorldScene } from '../../train/world/scenes.ts';
 
@@ -95,10 +98,13 @@ t.test('region weights pool each object over its patches; patch labels', (t) => 
   t.equal(labels.length, 64);
   t.ok(labels.every((l) => l === BACKGROUND || scenes[0].objects.some((o) => o.cls === l)), 'patch labels are classes of the scene');
   // The per-patch targets of a batch are exactly its non-background patch labels, flattened b·N + n.
-  const batch = worldBatch(2, 0, 3, 0, 8, WORLD_DEFAULTS);
+  // With every class "seen" (a test split), the per-patch targets of a batch are exactly its
+  // non-background patch labels, flattened b·N + n.
+  const all = { seen: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], unseen: [] };
+  const batch = worldBatch(2, 0, 3, 0, 8, WORLD_DEFAULTS, all);
   const want = batch.scenes.flatMap((sc, b) => patchLabels(sc, 8).flatMap((l, n) => (l === BACKGROUND ? [] : [[b * N + n, l]])));
-  t.same(Array.from(batch.patchIndex.toArray()), want.map(([i]) => i), 'patch indices');
-  t.same(Array.from(batch.patchClasses.toArray()), want.map(([, l]) => l), 'patch classes');
+  t.same(Array.from(batch.dense!.patchIndex.toArray()), want.map(([i]) => i), 'patch indices');
+  t.same(Array.from(batch.dense!.patchClasses.toArray()), want.map(([, l]) => l), 'patch classes');
   t.ok(want.length > 10, `${want.length} object patches`);
   t.end();
 });
@@ -120,20 +126,71 @@ t.test('folder export reads back', async (t) => {
   t.same(splits.unseen, ['ring', 'star', 'arrow']);
 });
 
-t.test('worldGrid: image, ground truth and (with predictions) the prediction on the scored pixels', (t) => {
+t.test('worldGrid: image, ground truth and (with predictions) the prediction on the scored pixels, labelled, with a legend', (t) => {
   const scenes = drawWorldScenes(5, 2, WORLD_DEFAULTS);
   const S = WORLD_DEFAULTS.size;
   const preds = scenes.map(() => new Uint8Array(S * S).fill(3)); // "cross" everywhere
+  const legend = { classNames: WORLD_CLASS_NAMES, unseenIds: DEFAULT_SPLIT.unseen };
   const img = decodeImage(worldGrid(scenes, 2, 1, preds));
-  t.same([img.width, img.height], [2 * (S + 4) + 4, 3 * S + 8 + 4], '2 columns of 3 tiles');
-  t.same([decodeImage(worldGrid(scenes, 2, 1)).height], [2 * S + 8 + 4], 'without predictions, 2 tiles');
-  const palette = vocPalette();
+  const L = worldGridLayout(2, 2, S, 1, 3, legend);
+  t.same([img.width, img.height], [L.width, L.height]);
+  t.ok(L.labelW > 0 && L.legendTop >= 3 * S + 8, 'a label column on the left, the legend below the pictures');
+  t.same([decodeImage(worldGrid(scenes, 2, 1)).height], [worldGridLayout(2, 2, S, 1, 2, legend).height], 'without predictions, 2 tiles');
   const at = (x: number, y: number) => [0, 1, 2].map((c) => img.data[(y * img.width + x) * img.channels + c]);
   const sc = scenes[0];
   const object = sc.labels.findIndex((v) => v !== 255), background = sc.labels.indexOf(255);
   const [ox, oy] = [object % S, Math.floor(object / S)], [bx, by] = [background % S, Math.floor(background / S)];
-  t.same(at(4 + ox, 4 + S + oy), [...palette.slice((sc.labels[object] + 1) * 3, (sc.labels[object] + 2) * 3)], 'ground truth in its VOC colour');
-  t.same(at(4 + ox, 4 + 2 * S + oy), [...palette.slice(4 * 3, 5 * 3)], 'the prediction (class 3 = VOC colour 4) on an object pixel');
-  t.same(at(4 + bx, 4 + 2 * S + by), [0, 0, 0], 'background stays black in the prediction tile');
+  const tile = (k: number, tl: number, x: number, y: number) => { const [tx, ty] = L.tile(k, tl); return at(tx + x, ty + y); };
+  t.same(tile(0, 0, ox, oy), [...sceneRgb(sc).slice(object * 3, object * 3 + 3)], 'the image tile');
+  t.same(tile(0, 1, ox, oy), [...classColour(sc.labels[object])], 'ground truth in its class colour (model/palette.ts)');
+  t.same(tile(0, 2, ox, oy), [...classColour(3)], 'the prediction (class 3) in its class colour');
+  t.same(tile(0, 2, bx, by), [0, 0, 0], 'background stays black in the prediction tile');
+  // Row labels: ink in the label column beside each tile row; the legend: each class colour's swatch.
+  for (let tl = 0; tl < 3; tl++) {
+    const [, ty] = L.tile(0, tl);
+    let ink = 0;
+    for (let y = ty; y < ty + S; y++) for (let x = 0; x < L.labelW; x++) if (at(x, y)[0] === 40) ink++;
+    t.ok(ink > 20, `row ${tl} (${GRID_ROWS[tl]}) is labelled`);
+  }
+  t.equal(L.items.length, 13, 'a legend item per class, and background');
+  t.match(L.items.map((i) => i.text).join(','), /ring\*,star\*,arrow\*,background$/, 'unseen classes starred');
+  for (const [c, it] of L.items.slice(0, 12).entries()) {
+    t.same(at(it.x + Math.floor(L.lineH / 2), L.legendTop + it.row * L.legendRowH + Math.floor(L.lineH / 2)), [...classColour(c)], `swatch of ${WORLD_CLASS_NAMES[c]}`);
+  }
+  t.end();
+});
+
+t.test('scoring by the logits: saturated probabilities do not tie, the offset acts on probabilities', (t) => {
+  // One pixel, three classes. Logits 18 and 20 both give float32 sigmoid exactly 1.0; the larger logit must win.
+  const seen = new Set([0, 1]);
+  t.equal(Math.fround(1 / (1 + Math.exp(-18))), 1, 'float32 sigmoid saturates at 18 (the hazard)');
+  t.same([...argmaxWithOffset(Float32Array.from([18, 20, -3]), 1, 3, 1, seen, 0, 'logits')], [1], 'offset 0 = argmax of the logits');
+  t.same([...argmaxWithOffset(Float32Array.from([40, 50, -3]), 1, 3, 1, seen, 0, 'logits')], [1], 'ties of float64 sigmoid go to the larger logit');
+  // The offset is subtracted from the probabilities of the seen classes only.
+  t.same([...argmaxWithOffset(Float32Array.from([2, -5, 1.2]), 1, 3, 1, seen, 0.1, 'logits')], [0], 'σ(2) − 0.1 = 0.781 beats σ(1.2) = 0.769');
+  t.same([...argmaxWithOffset(Float32Array.from([2, -5, 1.2]), 1, 3, 1, seen, 0.2, 'logits')], [2], 'σ(2) − 0.2 = 0.681 loses to the unseen σ(1.2)');
+  // Cosine scores are compared as they are (no sigmoid).
+  t.same([...argmaxWithOffset(Float32Array.from([0.5, 0.3, 0.45]), 1, 3, 1, seen, 0.02, 'scores')], [0]);
+  t.same([...argmaxWithOffset(Float32Array.from([0.5, 0.3, 0.45]), 1, 3, 1, seen, 0.1, 'scores')], [2]);
+  // Layout [B, K, pixels]: two scenes, two pixels.
+  const two = Float32Array.from([/* b0 c0 */ 1, -1, /* b0 c1 */ 0, 2, /* b0 c2 */ -9, -9, /* b1 c0 */ -9, -9, /* b1 c1 */ -9, -9, /* b1 c2 */ 3, 3]);
+  t.same([...argmaxWithOffset(two, 2, 3, 2, seen, 0, 'logits')], [0, 1, 2, 2]);
+  t.end();
+});
+
+t.test('caption mentions: the shape names of a caption, read from its words alone', (t) => {
+  t.same(captionMentions('a L-shape below a large orange heart and a large circle'), [8, 5, 0]);
+  t.same(captionMentions('a photo of a star'), [10]);
+  t.same(captionMentions('a ring left of a ring'), [9], 'a name mentioned twice is one mention');
+  const m = mentionsOf(['a photo of a star', 'a ring left of a square']);
+  t.same([...m.scene.toArray()], [0, 1, 1]);
+  t.same([...m.cls.toArray()], [10, 9, 1]);
+  const others = m.others.toArray();
+  t.equal(others[1 * 12 + 1], -1e4, 'the caption\'s other name (square) is not a negative of ring');
+  t.equal(others[2 * 12 + 9], -1e4, 'nor ring of square');
+  t.equal(others[0 * 12 + 9], 0, 'ring is a negative of the star-only caption');
+  // Over a batch, the mentions are exactly the shapes each caption names (every object is named).
+  const batch = worldBatch(3, 0, 16, 0.4, 8, WORLD_DEFAULTS);
+  batch.scenes.forEach((s, b) => t.same(captionMentions(s.caption), [...new Set(s.objects.map((o) => o.cls))], `scene ${b}`));
   t.end();
 });

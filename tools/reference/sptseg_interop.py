@@ -12,7 +12,9 @@ official state-dict names), imported, not copied.
     file, runs `spt-seg export` on it three times (safetensors, --format pt, --format pt --mmseg), and
     loads each result into the PyTorch tree with load_state_dict(strict=True): the safetensors through
     the reader below, the .pt files with torch.load(weights_only=True) (the mmseg one unwrapped from
-    "state_dict"). It records each exported file's sha256 and the last-layer mask logits (float64 forward,
+    "state_dict"). Each file's model card (model/model-card.ts) is read back where torch sees it: the
+    safetensors metadata `spt_seg`, the .pt state dict's `_metadata['']['spt_seg']` (kept through
+    load_state_dict), the mmseg `meta['spt_seg']`. It records each exported file's sha256 and the last-layer mask logits (float64 forward,
     stored float32) on grid8's in.image / in.text. The TS test re-exports the same weights in memory
     and checks the bytes hash to the same sha256 (so the file torch read is the one we write), then
     compares spt-seg's logits with torch's.
@@ -73,8 +75,12 @@ def sha256(path):
 
 
 def logits_of(model, sd, image, text):
-    """Strict load of `sd` (float32) into the float64 tree, eval-mode forward: last-layer mask logits."""
-    model.load_state_dict({k: v.to(torch.float64) for k, v in sd.items()}, strict=True)
+    """Strict load of `sd` (float32) into the float64 tree, eval-mode forward: last-layer mask logits.
+    The state dict's `_metadata` (where a .pt keeps the model card) goes along, as load_state_dict sees it."""
+    converted = OrderedDict((k, v.to(torch.float64)) for k, v in sd.items())
+    if hasattr(sd, '_metadata'):
+        converted._metadata = sd._metadata
+    model.load_state_dict(converted, strict=True)
     model.eval()
     with torch.no_grad():
         maps, _, _, _ = model(image, text)
@@ -96,11 +102,15 @@ def export_direction():
             dst = os.path.join(tmp, name)
             subprocess.run(['npx', 'tsx', 'cli/spt-seg.ts', 'export', src, dst, *flags], cwd=REPO, check=True)
             if kind == 'safetensors':
-                sd, _ = read_safetensors(dst)
+                sd, st_meta = read_safetensors(dst)
+                card = st_meta['spt_seg']
             else:
                 loaded = torch.load(dst, weights_only=True)  # the restricted unpickler: fails on anything else
                 sd = loaded['state_dict'] if kind == 'mmseg' else loaded
                 assert isinstance(sd, OrderedDict), type(sd)
+                card = loaded['meta']['spt_seg'] if kind == 'mmseg' else sd._metadata['']['spt_seg']
+            card = json.loads(card)
+            assert card['format'] == 'spt-seg/1' and card['config']['encoder']['vision']['width'] == 64, card
             assert all(v.dtype == torch.float32 for v in sd.values()), 'exported weights must be float32'
             assert tuple(sd['backbone.complex_weight'].shape) == (8, 5, 64, 2)
             out[f'torch.logits.{kind}'] = logits_of(model, sd, image, text)

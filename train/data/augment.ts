@@ -28,9 +28,17 @@ import type { Generator } from '../../engine/index.ts';
 import type { NdArray } from '../../engine/io/ndarray.ts';
 import type { SegSample } from './dataset.ts';
 import { adjustHue, adjustSaturation, convertPixels } from './photometric.ts';
+import { rescaleSize, resizeBilinear, testResizeSize } from '../../model/resize.ts';
 
-/** The mean/std pair images are normalised with: mmseg's ImageNet values or CLIP's. */
-export type Normalization = 'imagenet' | 'clip';
+// The test pipeline's geometry lives in model/resize.ts (no imports: the page and the loader's worker
+// threads both take it), so that `segmentImage` (model/segment-image.ts) and this file resize alike.
+export { rescaleSize, resizeBilinear, testResizeSize };
+
+/**
+ * The mean/std pair images are normalised with: mmseg's ImageNet values, CLIP's, or explicit values
+ * per RGB channel on the 0..255 scale (a model card's, model/model-card.ts).
+ */
+export type Normalization = 'imagenet' | 'clip' | { mean: readonly number[]; std: readonly number[] };
 
 /** The training pipeline's settings (defaults: mmseg's VOC / COCO-Stuff 512x512 pipeline). */
 export interface AugmentOptions {
@@ -78,52 +86,9 @@ const CLIP_STD = [0.26862954, 0.26130258, 0.27577711];
  * normalizationStats('clip').mean;   // CLIP_MEAN · 255
  */
 export function normalizationStats(kind: Normalization): { mean: number[]; std: number[] } {
+  if (typeof kind === 'object') return { mean: [...kind.mean], std: [...kind.std] };
   if (kind === 'clip') return { mean: CLIP_MEAN.map((m) => m * 255), std: CLIP_STD.map((s) => s * 255) };
   return { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] };
-}
-
-/**
- * mmcv.rescale_size: the keep-ratio size [h, w] fitting (long, short) = scale.
- *
- * @example
- * rescaleSize(375, 500, [2048, 512]);   // [512, 683]
- */
-export function rescaleSize(height: number, width: number, scale: readonly [number, number]): [number, number] {
-  const longEdge = Math.max(...scale);
-  const shortEdge = Math.min(...scale);
-  const factor = Math.min(longEdge / Math.max(height, width), shortEdge / Math.min(height, width));
-  return [Math.trunc(height * factor + 0.5), Math.trunc(width * factor + 0.5)];
-}
-
-/** Bilinear resize of HWC uint8 pixels (cv2 INTER_LINEAR geometry), rounded to the nearest level. */
-export function resizeBilinear(src: Uint8Array, H: number, W: number, C: number, h: number, w: number): Uint8Array {
-  const out = new Uint8Array(h * w * C);
-  const taps = (n: number, m: number) => {
-    const i0 = new Int32Array(m), i1 = new Int32Array(m), f = new Float64Array(m);
-    for (let d = 0; d < m; d++) {
-      let s = (d + 0.5) * (n / m) - 0.5;
-      if (s < 0) s = 0;
-      let i = Math.floor(s);
-      let frac = s - i;
-      if (i >= n - 1) { i = n - 1; frac = 0; }
-      i0[d] = i; i1[d] = Math.min(i + 1, n - 1); f[d] = frac;
-    }
-    return { i0, i1, f };
-  };
-  const ys = taps(H, h);
-  const xs = taps(W, w);
-  for (let y = 0; y < h; y++) {
-    const r0 = ys.i0[y] * W, r1 = ys.i1[y] * W, fy = ys.f[y];
-    for (let x = 0; x < w; x++) {
-      const c0 = xs.i0[x], c1 = xs.i1[x], fx = xs.f[x];
-      for (let c = 0; c < C; c++) {
-        const top = src[(r0 + c0) * C + c] * (1 - fx) + src[(r0 + c1) * C + c] * fx;
-        const bottom = src[(r1 + c0) * C + c] * (1 - fx) + src[(r1 + c1) * C + c] * fx;
-        out[(y * w + x) * C + c] = Math.round(top * (1 - fy) + bottom * fy);
-      }
-    }
-  }
-  return out;
 }
 
 /** Nearest-neighbour resize of a label map (cv2 INTER_NEAREST: source = floor(dst · in/out)). */
@@ -236,21 +201,6 @@ export function trainTransform(sample: SegSample, gen: Generator, opts: AugmentO
   const dense = materialize(labelView);
   for (let y = 0; y < ch; y++) out.set(dense.subarray(y * cw, (y + 1) * cw), y * cropW);
   return { image: normalizeToChw(rgb, ch, cw, opts.normalization ?? 'imagenet', cropH, cropW), label: out, height: cropH, width: cropW };
-}
-
-/**
- * The test-time size (mmseg Resize(keep_ratio=True, min_size)): with minSize, the short side becomes
- * max(short target, minSize) and the long side follows the aspect ratio, with no 2048 cap (mmseg
- * rewrites the scale before mmcv.imrescale); with minSize null, plain rescale_size to imgScale.
- *
- * @example
- * testResizeSize(375, 500);   // [512, 683]
- */
-export function testResizeSize(height: number, width: number, imgScale: readonly [number, number] = [2048, 512], minSize: number | null = 512): [number, number] {
-  if (minSize === null) return rescaleSize(height, width, imgScale);
-  const short = Math.max(Math.min(...imgScale), minSize);
-  const scale: [number, number] = height > width ? [(short * height) / width, short] : [short, (short * width) / height];
-  return rescaleSize(height, width, scale);
 }
 
 /**

@@ -247,12 +247,14 @@ export class SegLoader {
 }
 
 /**
- * A worker running worker.ts. Under tsx (this file is .ts), the worker first registers tsx's loader
- * (workers do not inherit it), through a tiny ES module given as a data: URL.
+ * A worker running worker.ts, or the built worker.js beside the built loader.js (`npm run build`).
+ * Under tsx (this file is .ts), the worker first registers tsx's loader (workers do not inherit it),
+ * through a tiny ES module given as a data: URL.
  */
 function spawnWorker(): Worker {
-  const entry = new URL('./worker.ts', import.meta.url);
-  if (!import.meta.url.endsWith('.ts')) return new Worker(entry);
+  const source = import.meta.url.endsWith('.ts');
+  const entry = new URL(source ? './worker.ts' : './worker.js', import.meta.url);
+  if (!source) return new Worker(entry);
   const boot = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};\n`
     + `register();\nawait import(${JSON.stringify(entry.href)});\n`;
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`));

@@ -12,18 +12,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VOC_CLASSES, VOC_UNSEEN_IDS } from '../../model/segmenter.ts';
 import { complementIds, DatasetError, listLines, readSample, type DatasetSpec, type SegDataset, type SegSample } from './dataset.ts';
 
-/**
- * The 20 VOC class names in train-id order (no background).
- */
-export const VOC_CLASSES = [
-  'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow', 'diningtable', 'dog',
-  'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
-] as const;
-
-/** Unseen train ids of the zero-shot split (method.md §4.3). */
-export const VOC_UNSEEN_IDS = [15, 16, 17, 18, 19] as const;
+/** The 20 class names in train-id order and the unseen ids of the zero-shot split (model/segmenter.ts). */
+export { VOC_CLASSES, VOC_UNSEEN_IDS };
 
 /** One list file and the folder its masks are in, both relative to `root`. */
 export interface VOCSplitPart { list: string; annDir: string }

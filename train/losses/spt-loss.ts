@@ -13,7 +13,8 @@
  *   3. num_masks = Σ over images of the number of distinct non-ignored labels in that image (two
  *      images that both contain class 3 count 2), at least 1.
  *   4. focal = sigmoidFocalLoss(logits, targets, num_masks) (focal.ts), ssim = 1 − SSIM(logits,
- *      targets) on the RAW logits (ssim.ts), dice = diceLoss(...) (dice.ts) when its weight is not 0.
+ *      targets) on the RAW logits (ssim.ts; `ssimInput: 'probabilities'` compares sigmoid(logits)
+ *      instead, our option), dice = diceLoss(...) (dice.ts) when its weight is not 0.
  *
  * Ignored pixels, two modes:
  *   'reference' (default): exactly the official behaviour. Ignored pixels keep their all-zero target
@@ -57,6 +58,12 @@ export interface SPTLossOptions {
   ignoreIndex?: number;
   /** How ignored pixels enter the losses (see the file header). */
   ignoreMode?: IgnoreMode;
+  /**
+   * What SSIM compares with the one-hot targets: 'logits' (default, the official code: the raw,
+   * unbounded logits, although SSIM's constants C1, C2 assume values in [0, 1]) or 'probabilities'
+   * (sigmoid of the logits, our deviation; docs/world.md measures both).
+   */
+  ssimInput?: 'logits' | 'probabilities';
 }
 
 /** `sptLoss`'s result: each term before its weight, the total to backpropagate, and num_masks. */
@@ -132,20 +139,21 @@ export function prepareTargets(labels: Tensor, numClasses: number, like: Tensor,
 export function sptLoss(logits: Tensor, labels: Tensor, opts: SPTLossOptions = {}): SPTLossTerms {
   const {
     focalWeight = 100, ssimWeight = 1, diceWeight = 0, alpha = 0.25, gamma = 2,
-    windowSize = 11, sigma = 1.5, ignoreIndex = 255, ignoreMode = 'reference',
+    windowSize = 11, sigma = 1.5, ignoreIndex = 255, ignoreMode = 'reference', ssimInput = 'logits',
   } = opts;
   if (logits.ndim !== 4) throw new Error(`sptLoss: logits must be [B, C, h, w], got [${logits.shape}]`);
   if (labels.ndim !== 3 || labels.shape[0] !== logits.shape[0]) {
     throw new Error(`sptLoss: labels must be [B, H, W] with B = ${logits.shape[0]} (the logits are [${logits.shape}]), got [${labels.shape}]`);
   }
   if (ignoreMode !== 'reference' && ignoreMode !== 'mask') throw new Error(`sptLoss: ignoreMode must be 'reference' or 'mask', got '${String(ignoreMode)}'`);
+  if (ssimInput !== 'logits' && ssimInput !== 'probabilities') throw new Error(`sptLoss: ssimInput must be 'logits' or 'probabilities', got '${String(ssimInput)}'`);
   const [, C] = logits.shape;
   const [, H, W] = labels.shape;
   const { targets, valid, numMasks } = prepareTargets(labels, C, logits, ignoreIndex); // [B, C, H, W], [B, 1, H, W]
   const x = H === logits.shape[2] && W === logits.shape[3] ? logits : interpolate(logits, [H, W]); // [B, C, H, W]
   const weight = ignoreMode === 'mask' ? valid : undefined;
   const focal = sigmoidFocalLoss(x, targets, numMasks, { alpha, gamma, weight });
-  const ssimTerm = ssim(x, targets, { windowSize, sigma, weight }).neg().add(1);
+  const ssimTerm = ssim(ssimInput === 'logits' ? x : x.sigmoid(), targets, { windowSize, sigma, weight }).neg().add(1);
   let total = focal.mul(focalWeight).add(ssimTerm.mul(ssimWeight));
   let dice: Tensor | undefined;
   if (diceWeight !== 0) {

@@ -1,5 +1,6 @@
 /**
- * The two gates of the world's CLIP, measured on fresh held-out scenes (docs/world.md):
+ * The gate of the world's CLIP (zero-shot accuracy) and its patch probe (reported, not a gate), measured
+ * on fresh held-out scenes (docs/world.md):
  *
  *   zeroShotAccuracy  single centred objects, 20 per class, classified by cosine similarity of the
  *                     image embedding with "a photo of a {shape}" for all 12 shapes (chance 8.3%);

@@ -4,10 +4,10 @@
  * Does: draw an RGB scene (textured background, 1-3 shapes of the 12 classes of classes.ts, random
  *   colour, size, aspect, rotation, texture; later shapes occlude earlier ones, but never hide more
  *   than a quarter of one), its pixel labels (class index, BACKGROUND = 255 elsewhere), the object
- *   each pixel shows (for the region-text term of pretraining), and a caption ("a star above a small
+ *   each pixel shows (for the optional, seen-only region-text term of pretraining), and a caption ("a star above a small
  *   ring"; colour rarely, size sometimes) with a hard negative (the same caption with one shape
  *   swapped). `drawWorldScenes(seed, n)`: scene i depends only on (seed, i).
- * Does not: tensors, batching, files (export.ts), or the old 6-shape demo world (train/world.ts).
+ * Does not: tensors, batching, files (export.ts), or the 6-shape classifier demo's scenes (train/demo/scenes.ts).
  *
  * The settings are the "easier world" of docs/world-study.md: 64x64, 1-3 objects, radius 12-20 px,
  * mild background texture. They are reported beside every number (docs/world.md).

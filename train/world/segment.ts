@@ -7,11 +7,15 @@
  *                    inductive setting the loss sees seen classes only (train/segmentation.ts maps the
  *                    unseen pixels to 255, as the official `_visiable_mask`).
  *   worldClassText   the class-name embeddings from the world CLIP's text tower ("a photo of a {}").
- *   sptProbabilities / clipProbabilities   per-class probabilities [B, K, S, S] of SPT-SEG (sigmoid of
- *                    the upsampled mask logits) and of the frozen-CLIP baseline (cosine of the dense CLIP
- *                    features with each class embedding, upsampled: no training; the last block's
- *                    output tokens, or MaskCLIP's value path).
- *   scoreWorld       a confusion matrix over scenes for a given seen-class offset; `tuneOffset` picks
+ *   sptLogits / clipScores   per-class scores [B, K, S, S]: SPT-SEG's upsampled mask logits, and
+ *                    the frozen-CLIP baseline's cosine of the dense CLIP features with each class
+ *                    embedding, upsampled (no training; the last block's output tokens, or MaskCLIP's
+ *                    value path).
+ *   argmaxWithOffset the predicted class per pixel. SPT-SEG's offset is subtracted from its sigmoid
+ *                    probabilities, as the paper does, but the sigmoid is taken in float64 from the
+ *                    logits and ties go to the larger logit: in float32 every logit above 16.6 gives
+ *                    exactly 1.0, and those ties would go to the lowest class id.
+ *   metricsAt        a confusion matrix over scenes for a given seen-class offset; `tuneOffset` picks
  *                    the offset with the best hIoU on validation scenes (never the test scenes).
  * Does not: print, write files (cli/commands/world.ts), or pretrain the CLIP (train/pretrain.ts).
  *
@@ -71,17 +75,26 @@ export function worldClassText(clip: CLIP, classNames: readonly string[]): Tenso
   return classTextEmbeddings(clip, classNames, [ZERO_SHOT_TEMPLATE]);
 }
 
-/** SPT-SEG's probabilities [B, K, S, S] (eval mode, no offset): sigmoid of the upsampled mask logits. */
-export function sptProbabilities(model: SptSeg, images: Tensor, text: Tensor): Float32Array {
-  return Float32Array.from(model.predict(images, text, { offset: 0 }).probs.data());
+/** SPT-SEG's mask logits upsampled to the image, [B, K, S, S] (eval mode, no gradient). */
+export function sptLogits(model: SptSeg, images: Tensor, text: Tensor): Float32Array {
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return Float32Array.from(noGrad(() => model.predMasks(images, text)).data()); // [B, K, S, S]
+  } finally {
+    model.train(wasTraining);
+  }
 }
+
+/** What a score array holds: mask logits (SPT-SEG) or scores compared as they are (cosines). */
+export type ScoreKind = 'logits' | 'scores';
 
 /**
  * The frozen-CLIP baseline's scores [B, K, S, S]: cosine similarity of each patch's dense CLIP feature
  * with each class embedding, upsampled bilinearly. `path` picks the feature: 'output' the last block's
  * patch tokens (what SPT-SEG's encoder reads), 'value' the last block's value path (MaskCLIP).
  */
-export function clipProbabilities(clip: CLIP, images: Tensor, text: Tensor, path: 'output' | 'value' = 'output'): Float32Array {
+export function clipScores(clip: CLIP, images: Tensor, text: Tensor, path: 'output' | 'value' = 'output'): Float32Array {
   return noGrad(() => {
     const features = denseFeatures(clip, images)[path]; // [B, N, E]
     const [B, N] = features.shape;
@@ -92,15 +105,24 @@ export function clipProbabilities(clip: CLIP, images: Tensor, text: Tensor, path
   });
 }
 
-/** Argmax over classes of probs [B, K, S·S] minus `offset` on the seen classes: [B, S·S] labels. */
-export function argmaxWithOffset(probs: Float32Array, B: number, K: number, pixels: number, seen: ReadonlySet<number>, offset: number): Uint8Array {
+/**
+ * The class per pixel, [B, S·S], from scores [B, K, S·S]. `offset` is subtracted from the seen
+ * classes' probabilities: for 'logits' the probability is the float64 sigmoid of the logit and a tie
+ * goes to the larger logit (so offset 0 is exactly the argmax of the logits); 'scores' are compared as
+ * they are. Remaining ties go to the lowest class id.
+ */
+export function argmaxWithOffset(
+  scores: Float32Array, B: number, K: number, pixels: number, seen: ReadonlySet<number>, offset: number, kind: ScoreKind,
+): Uint8Array {
   const out = new Uint8Array(B * pixels);
+  const shift = Float64Array.from({ length: K }, (_, c) => (seen.has(c) ? offset : 0));
   for (let b = 0; b < B; b++) {
     for (let p = 0; p < pixels; p++) {
-      let best = 0, bestV = -Infinity;
+      let best = 0, bestV = -Infinity, bestRaw = -Infinity;
       for (let c = 0; c < K; c++) {
-        const v = probs[(b * K + c) * pixels + p] - (seen.has(c) ? offset : 0);
-        if (v > bestV) { bestV = v; best = c; }
+        const raw = scores[(b * K + c) * pixels + p];
+        const v = (kind === 'logits' ? 1 / (1 + Math.exp(-raw)) : raw) - shift[c];
+        if (v > bestV || (v === bestV && raw > bestRaw)) { bestV = v; bestRaw = raw; best = c; }
       }
       out[b * pixels + p] = best;
     }
@@ -109,31 +131,35 @@ export function argmaxWithOffset(probs: Float32Array, B: number, K: number, pixe
 }
 
 export interface ScoredScenes {
-  /** Probabilities of every batch, kept so offsets can be compared without running the model again. */
-  batches: { probs: Float32Array; labels: Uint8Array; n: number }[];
+  /** Scores of every batch, kept so offsets can be compared without running the model again. */
+  batches: { scores: Float32Array; labels: Uint8Array; n: number }[];
+  kind: ScoreKind;
   K: number;
   pixels: number;
 }
 
 /** Run `probabilities` over `scenes` in batches (the model runs once; offsets are applied after). */
-export function scoreScenes(scenes: readonly WorldScene[], K: number, batchSize: number, probabilities: (images: Tensor) => Float32Array, onBatch?: (scenesDone: number) => void): ScoredScenes {
+export function scoreScenes(
+  scenes: readonly WorldScene[], K: number, batchSize: number, kind: ScoreKind, scoresOf: (images: Tensor) => Float32Array,
+  onBatch?: (scenesDone: number) => void,
+): ScoredScenes {
   const batches: ScoredScenes['batches'] = [];
   for (let i = 0; i < scenes.length; i += batchSize) {
     const chunk = scenes.slice(i, i + batchSize);
     const labels = new Uint8Array(chunk.length * chunk[0].labels.length);
     chunk.forEach((sc, b) => labels.set(sc.labels, b * sc.labels.length));
     // A scope per batch: its intermediates' arrays are reused by the next batch (kernels/cpu/pool.ts).
-    batches.push({ probs: tidy(() => probabilities(imagesOf(chunk))), labels, n: chunk.length });
+    batches.push({ scores: tidy(() => scoresOf(imagesOf(chunk))), labels, n: chunk.length });
     onBatch?.(i + chunk.length);
   }
-  return { batches, K, pixels: scenes[0].size * scenes[0].size };
+  return { batches, kind, K, pixels: scenes[0].size * scenes[0].size };
 }
 
 /** Metrics of scored scenes at one seen-class offset. */
 export function metricsAt(scored: ScoredScenes, seenIds: readonly number[], unseenIds: readonly number[], offset: number): SegMetrics {
   const cm = new ConfusionMatrix(scored.K);
   const seen = new Set(seenIds);
-  for (const b of scored.batches) cm.update(argmaxWithOffset(b.probs, b.n, scored.K, scored.pixels, seen, offset), b.labels);
+  for (const b of scored.batches) cm.update(argmaxWithOffset(b.scores, b.n, scored.K, scored.pixels, seen, offset, scored.kind), b.labels);
   return cm.compute({ seen: seenIds, unseen: unseenIds });
 }
 

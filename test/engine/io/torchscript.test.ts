@@ -32,7 +32,7 @@ t.test('torch.save(state_dict): fp32/fp16/bf16/f64/ints, transposed and shared-s
   const expected = JSON.parse(fixture('state_dict.expected.json').toString()) as Expected;
   const got = readTorchArchive(fixture('state_dict.pt'), 'state_dict.pt');
   checkAgainst(t, got, expected);
-  t.equal(got.scalars.size, 0, "the state dict's _metadata attribute is not read as entries");
+  t.equal(got.scalars.size, 0, "the state dict's _metadata attribute is not read as entries (its version numbers are not scalars)");
   t.type(got.tensors.get('half.weight')!.data, Uint16Array, 'fp16 stays raw bits');
   t.type(got.tensors.get('ids')!.data, BigInt64Array);
   t.same(got.tensors.get('scalar')!.shape, [], '0-d tensor');
@@ -109,4 +109,18 @@ t.test('unpickle: values, memo and caller-defined globals', async (t) => {
   });
   t.same(seen, ['m.f']);
   t.same((out as PickleBox).value, [2]);
+});
+
+t.test('strings: a state dict\'s _metadata attribute and an mmseg meta, as engine/io/torch-writer.ts writes them', async (t) => {
+  const { serializeTorchArchive } = await import('../../../engine/io/torch-writer.ts');
+  const tensors = new Map([['w', { dtype: 'F32' as const, shape: [2], data: new Float32Array([1, 2]) }]]);
+  const plain = readTorchArchive(serializeTorchArchive(tensors, { metadata: { '': { card: '{"a": 1}', version: 1 } } }), 'plain.pt');
+  t.same([...plain.tensors.keys()], ['w'], 'the attribute holds no entries of the state dict');
+  t.equal(plain.strings.get('_metadata..card'), '{"a": 1}', "sd._metadata['']['card']");
+  t.equal(plain.scalars.size, 0, 'numbers in _metadata are not scalars');
+  const wrapped = readTorchArchive(serializeTorchArchive(tensors, { wrap: { meta: { card: 'x', CLASSES: ['cat', 'dog'], iter: 3 } } }), 'mm.pth');
+  t.same([...wrapped.tensors.keys()], ['state_dict.w']);
+  t.equal(wrapped.strings.get('meta.card'), 'x');
+  t.same(wrapped.strings.get('meta.CLASSES'), ['cat', 'dog'], 'a tuple of strings');
+  t.equal(wrapped.scalars.get('meta.iter'), 3);
 });

@@ -1,8 +1,8 @@
 // The shapes demo really learns, and is reproducible from its seed.
 import t from 'tap';
-import { useDevice } from '../../engine/index.ts';
-import { SHAPES_DEFAULTS, trainShapes } from '../../train/shapes.ts';
-import { drawScenes, SHAPES } from '../../train/world.ts';
+import { useDevice } from '../../../engine/index.ts';
+import { SHAPES_DEFAULTS, trainShapes } from '../../../train/demo/trainer.ts';
+import { drawScenes, SHAPES } from '../../../train/demo/scenes.ts';
 
 useDevice(undefined, { quiet: true });
 

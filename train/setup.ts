@@ -1,9 +1,11 @@
 /**
  * From a training config to the objects a run needs: the dataset, the model, the class text
- * embeddings. `spt-seg train` and `spt-seg eval` both start here.
+ * embeddings. `spt-seg train` and `spt-seg eval` both start here, for a dataset on disk (VOC,
+ * COCO-Stuff, a folder); the generated shapes world sets itself up in train/world/run.ts.
  *
  * Does: open the dataset (train/data/open.ts); build SPT-SEG either from an SPT-SEG checkpoint
- *   (`model.init`, official key names; its shapes fix the architecture) or from a CLIP checkpoint
+ *   (`model.init`, official key names; its model card, else its shapes, fix the architecture, and the
+ *   card is returned with the fields it lacked) or from a CLIP checkpoint
  *   (`model.clip`: the ViT's weights, fresh prompts, filter and decoder; the stored positional grid
  *   and the spectral filter are sized for `train.crop`); take the class text embeddings from the cache
  *   file `model.textEmbeddings` when it exists, else compute them with the CLIP text tower and the
@@ -14,9 +16,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Tensor } from '../engine/index.ts';
 import {
-  classTextEmbeddings, COCO_TEMPLATES, loadClip, loadSptSeg, loadTextEmbeddings, saveTextEmbeddings, VOC_TEMPLATES,
+  classTextEmbeddings, COCO_TEMPLATES, loadClip, loadTextEmbeddings, saveTextEmbeddings, VOC_TEMPLATES,
   type CLIP, type SptSeg, type SptSegConfig,
 } from '../model/index.ts';
+import type { CardGap, SptSegCard } from '../model/model-card.ts';
+import { loadSptSegWithCard } from '../model/spt-weights.ts';
 import { sptSegFromClip } from '../model/spt-init.ts';
 import type { SegTrainConfig } from './config.ts';
 import type { DatasetSpec, SegDataset } from './data/dataset.ts';
@@ -29,6 +33,9 @@ export interface PreparedRun {
   text: Tensor;
   /** Where the text embeddings were read from or cached to. */
   textPath: string;
+  /** The model card of `model.init` (null for a model built from a CLIP), and the fields its file lacked. */
+  card: SptSegCard | null;
+  gaps: CardGap[];
 }
 
 /** The SPT-SEG architecture for a CLIP vision tower at a crop size (method.md §1, §2.1 defaults). */
@@ -57,10 +64,10 @@ export async function prepareRun(cfg: SegTrainConfig, spec: DatasetSpec | null, 
     log(`loading CLIP from ${clipPath}`);
     clip = await loadClip(clipPath);
   }
-  let model: SptSeg;
+  let model: SptSeg, card: SptSegCard | null = null, gaps: CardGap[] = [];
   if (init) {
     log(`loading SPT-SEG from ${init}`);
-    model = await loadSptSeg(init);
+    ({ model, card, gaps } = await loadSptSegWithCard(init));
   } else {
     model = sptSegFromClip(clip!, sptConfigForClip(clip!, cfg));
   }
@@ -77,5 +84,5 @@ export async function prepareRun(cfg: SegTrainConfig, spec: DatasetSpec | null, 
   }
   const E = model.config.decoder.embedDim;
   if (text.shape[1] !== E) throw new Error(`${textPath}: text embeddings are ${text.shape[1]}-d, the model expects ${E}-d`);
-  return { dataset, model, text, textPath };
+  return { dataset, model, text, textPath, card, gaps };
 }

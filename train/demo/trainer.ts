@@ -1,19 +1,21 @@
 /**
- * The shapes demo that `npm start` runs: a small CLIP-style ViT learns to name the shape in
- * procedural images (train/world.ts), trained from scratch with AdamW on an endless stream of fresh
- * scenes, then evaluated on held-out scenes with a per-class report and a confusion matrix.
+ * The shapes demo (`spt-seg demo`): a small CLIP-style ViT learns to name the shape in procedural
+ * images (scenes.ts), trained from scratch with AdamW on an endless stream of fresh scenes, then
+ * evaluated on held-out scenes with a per-class report and a confusion matrix.
  *
  * It exercises the whole stack a real SPT-SEG run uses — the ViT blocks of model/vit.ts, autograd,
  * AdamW with the poly + warmup schedule of method.md §4.1, the fastest backend — at a size that
- * trains in about a minute on two cores. Not here: argument parsing and printing (cli/commands/demo.ts).
+ * trains in about a minute on two cores. Its step loop is its own (a fresh batch per step, no
+ * checkpoints or resumption), not train/loop.ts.
+ * Not here: argument parsing and printing (cli/commands/demo.ts).
  *
  * Glossary: B batch, S image side, K shape classes.
  */
-import { crossEntropy, manualSeed, noGrad, tensor, tidy, type Tensor } from '../engine/index.ts';
-import { AdamW, clipGradNorm, polyLr } from '../engine/optim/index.ts';
-import { VisionTransformer, type ViTConfig } from '../model/vit.ts';
-import { drawScene, SHAPES, type Scene } from './world.ts';
-import { Generator } from '../engine/rng.ts';
+import { crossEntropy, manualSeed, noGrad, tensor, tidy, type Tensor } from '../../engine/index.ts';
+import { AdamW, clipGradNorm, polyLr } from '../../engine/optim/index.ts';
+import { VisionTransformer, type ViTConfig } from '../../model/vit.ts';
+import { drawScene, SHAPES, type Scene } from './scenes.ts';
+import { Generator } from '../../engine/rng.ts';
 
 export interface ShapesConfig {
   /** Optimizer steps (each on a fresh batch). */

@@ -1,16 +1,16 @@
 /**
- * A procedural world of shapes: images with their per-pixel labels, generated from a seed.
+ * The scenes of the shapes demo (`spt-seg demo`, trainer.ts): images with their per-pixel labels,
+ * generated from a seed.
  *
  * Each scene is a noisy, softly coloured background with one or more shapes drawn on it. Every
  * shape class has a name (so text prompts can describe it: "a photo of a ring") and a
  * point-in-shape test; the label map records which class covers each pixel (255 = background,
  * the ignore value of the segmentation datasets). The same seed always draws the same scenes.
- *
- * Today `npm start` trains an image classifier on one-shape scenes; the label maps are already
- * here for the zero-shot segmentation world (seen classes train, unseen classes are held out).
- * Not here: batching or augmentation (train/data), tensors beyond the final Float32Array.
+ * The demo classifies one-shape scenes by their shape's class.
+ * Not here: batching (trainer.ts `batchOf`), tensors beyond the final Float32Array, or the
+ * zero-shot segmentation world of `npm start` (train/world/, which draws scenes of its own).
  */
-import { Generator } from '../engine/rng.ts';
+import { Generator } from '../../engine/rng.ts';
 
 /** A shape class: its name and whether point (u, v) lies inside (u, v in [-1, 1] shape coords). */
 export interface ShapeClass {
