@@ -10,9 +10,12 @@
  * world` (WORLD_RECIPE: the official decoder init, the default length; the same flags override it);
  * the table gives mean ± std of mIoU(S), mIoU(U) and hIoU on held-out test scenes (offset tuned per
  * run on validation scenes), printed as Markdown and written to <out>/ablation.md and <out>/ablation.json.
+ * Ctrl-C stops with exit 130 and no table (finished runs are in <out>/runs.jsonl, the interrupted one's
+ * checkpoint in its own folder); `--resume` finishes the ablation.
  */
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { useDevice } from '../../engine/index.ts';
 import { writeFileAtomic } from '../../engine/io/files.ts';
 import { loadClip } from '../../model/weights.ts';
@@ -23,6 +26,9 @@ import { inputFile } from '../paths.ts';
 import { intOption, UsageError } from '../args.ts';
 import type { Command } from '../command.ts';
 import { RECIPE_OPTIONS, recipeFromArgs, WORLD_CLIP_ASSET } from './world.ts';
+
+/** One run of the ablation: a variant, a seed, its test metrics at its tuned offset. */
+interface AblationResult { variant: string; seed: number; mIoUSeen: number; mIoUUnseen: number; hIoU: number; offset: number }
 
 export const VARIANTS = [
   { name: 'VPT + plain decoder', spectral: false, attention: 'cross' },
@@ -52,6 +58,7 @@ export const ablateCommand: Command = {
       { name: 'test-scenes', type: 'string', value: '<n>', help: 'test scenes per run (default 300, as many for validation)' },
       { name: 'variants', type: 'string', value: '<list>', help: 'which rows to run, 1-based, e.g. 1,2 (default all four)' },
       { name: 'out', type: 'string', value: '<dir>', help: 'where the table goes (default runs/ablate)' },
+      { name: 'resume', type: 'boolean', help: 'continue an interrupted ablation from <out>: finished runs are kept, the interrupted one resumes from its checkpoint' },
       { name: 'device', type: 'string', value: '<name>', help: 'cpu, wasm, gpu or gpu:<mode>' },
     ],
   },
@@ -72,13 +79,31 @@ export const ablateCommand: Command = {
     const t0 = performance.now();
     const clip = await loadClip(clipPath);
     const bar = new Progress({ total: variants.length * seeds, label: 'ablate', every: 1 });
-    const results: { variant: string; seed: number; mIoUSeen: number; mIoUUnseen: number; hIoU: number; offset: number }[] = [];
+    // Each finished run is appended to runs.jsonl; each run in progress keeps a checkpoint in its own
+    // folder, so Ctrl-C loses nothing and --resume continues where the ablation stopped.
+    const runsFile = join(out, 'runs.jsonl');
+    const results: AblationResult[] = args.flag('resume') && existsSync(runsFile)
+      ? (await readFile(runsFile, 'utf8')).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as AblationResult) : [];
+    if (results.length === 0) await writeFile(runsFile, '');
     let done = 0;
     for (const v of variants) {
       for (let seed = 0; seed < seeds; seed++) {
-        const r = await runWorld(clip, { ...recipe, seed, testScenes: testN, spectral: v.spectral, attention: v.attention, outDir: null, label: null, baseline: false, curveEvery: 0 });
+        if (results.some((r) => r.variant === v.name && r.seed === seed)) { bar.update(++done); continue; }
+        const dir = join(out, `run-${VARIANTS.indexOf(v) + 1}-seed-${seed}`);
+        const r = await runWorld(clip, {
+          ...recipe, seed, testScenes: testN, spectral: v.spectral, attention: v.attention, outDir: dir, label: null, baseline: false, curveEvery: 0,
+          resume: args.flag('resume') && existsSync(join(dir, 'checkpoint.safetensors')),
+        });
+        if (r.stopped === 'interrupted') {
+          bar.done();
+          io.err(`interrupted in "${v.name}", seed ${seed}, at step ${r.step} of ${steps}: ${results.length} finished runs are in ${runsFile}, this one's checkpoint in ${dir}; no table was written.`);
+          io.err(`finish it with: npx spt-seg ablate --resume (and the same options)`);
+          return 130;
+        }
         const m = r.rows[0].metrics;
-        results.push({ variant: v.name, seed, mIoUSeen: m.mIoUSeen, mIoUUnseen: m.mIoUUnseen, hIoU: m.hIoU, offset: r.rows[0].offset });
+        const result = { variant: v.name, seed, mIoUSeen: m.mIoUSeen, mIoUUnseen: m.mIoUUnseen, hIoU: m.hIoU, offset: r.rows[0].offset };
+        results.push(result);
+        await appendFile(runsFile, `${JSON.stringify(result)}\n`);
         bar.update(++done, { hIoU: 100 * m.hIoU });
       }
     }

@@ -151,3 +151,29 @@ t.test('world: Ctrl-C saves the checkpoint and reports nothing; --resume finishe
   t.equal(curve[0], 0, 'the curve keeps its point before training');
   t.equal(curve[curve.length - 1], 40, 'and ends at the last step');
 });
+
+t.test('ablate: Ctrl-C keeps the finished runs and writes no table; --resume finishes the ablation', async (t) => {
+  const dir = tempDir('ablate-sigint');
+  const clip = join(dir, 'clip.safetensors');
+  await saveClip(createWorldClip(WORLD_CLIP, 0), clip);
+  const out = join(dir, 'ab');
+  const args = ['ablate', '--clip', clip, '--steps', '30', '--batch', '2', '--seeds', '2', '--test-scenes', '2', '--variants', '1', '--out', out, '--device', 'cpu'];
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'cli/spt-seg.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  // Interrupt during the second run (seed 1), once the first is recorded.
+  const log = join(out, 'run-1-seed-1', 'log.jsonl');
+  const t0 = Date.now();
+  while (!(existsSync(log) && readFileSync(log, 'utf8').split('\n').length > 3) && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 50));
+  proc.kill('SIGINT');
+  const code = await new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
+  t.equal(code, 130, `exit 130 after Ctrl-C\n${stderr}`);
+  t.match(stderr, /interrupted in "VPT \+ plain decoder", seed 1, at step \d+ of 30: 1 finished runs are in .*runs\.jsonl/);
+  t.notOk(existsSync(join(out, 'ablation.md')), 'no table');
+  t.equal(readFileSync(join(out, 'runs.jsonl'), 'utf8').trim().split('\n').length, 1, 'the finished run is kept');
+  const lines: string[] = [];
+  t.equal(await main([...args, '--resume'], { out: (l) => lines.push(l), err: () => {} }), 0);
+  const json = JSON.parse(readFileSync(join(out, 'ablation.json'), 'utf8')) as { results: { seed: number }[] };
+  t.same(json.results.map((r) => r.seed), [0, 1], 'both seeds, the first one not run again');
+  t.equal(readFileSync(join(out, 'run-1-seed-1', 'log.jsonl'), 'utf8').trim().split('\n').length, 30, 'the interrupted run resumed to its last step');
+});
