@@ -84,13 +84,46 @@ export interface GateReport {
  * no gate: the report is then empty.
  */
 export function orientGates(model: SptSeg, images: Tensor): GateReport[] {
+  return inspect(model, () => {
+    const layers = hiloLayers(model);
+    if (layers.length === 0) return [];
+    const { memory, gh, gw } = memoryOf(model, images);
+    return layers.map(({ layer, hilo }) => {
+      const before = openShare(hilo, memory, gh, gw);
+      const flipped = before < 0.5;
+      if (flipped) hilo.prompt.assign(hilo.prompt.neg());
+      return { layer, openBefore: before, open: flipped ? openShare(hilo, memory, gh, gw) : before, flipped };
+    });
+  });
+}
+
+/**
+ * Per HiLo layer, the share of the tokens of `images` whose gate is open (cos > 0), in eval mode and
+ * without gradients. Every layer reads the same memory, as in orientGates; empty for a plain decoder.
+ */
+export function gateOpenShares(model: SptSeg, images: Tensor): number[] {
+  return inspect(model, () => {
+    const layers = hiloLayers(model);
+    if (layers.length === 0) return [];
+    const { memory, gh, gw } = memoryOf(model, images);
+    return layers.map(({ hilo }) => openShare(hilo, memory, gh, gw));
+  });
+}
+
+/** Run `fn` in eval mode (no dropout: the check draws no random numbers) without gradients; the mode is restored. */
+function inspect<T>(model: SptSeg, fn: () => T): T {
   const wasTraining = model.training;
-  model.eval(); // no dropout: the check draws no random numbers
+  model.eval();
   try {
-    return noGrad(() => orient(model, images));
+    return noGrad(fn);
   } finally {
     model.train(wasTraining);
   }
+}
+
+/** The decoder layers that have a HiLo module (all of them for SPT's decoder, none for the plain one). */
+function hiloLayers(model: SptSeg): { layer: number; hilo: HiLo }[] {
+  return [...model.decode_head.decoder_1.layers].flatMap((l, layer) => (l.hlfs ? [{ layer, hilo: l.hlfs }] : []));
 }
 
 /** The dense map of `images` as decoder memory: [B, N, E] and its grid. */
@@ -106,39 +139,6 @@ function openShare(hilo: HiLo, memory: Tensor, gh: number, gw: number): number {
   let open = 0;
   for (const c of cos) if (c > 0) open++;
   return open / cos.length;
-}
-
-/**
- * Per HiLo layer, the share of the tokens of `images` whose gate is open (cos > 0), in eval mode and
- * without gradients. Every layer reads the same memory, as in orientGates; empty for a plain decoder.
- */
-export function gateOpenShares(model: SptSeg, images: Tensor): number[] {
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => {
-      const hilos = [...model.decode_head.decoder_1.layers].flatMap((l) => (l.hlfs ? [l.hlfs] : []));
-      if (hilos.length === 0) return [];
-      const { memory, gh, gw } = memoryOf(model, images);
-      return hilos.map((h) => openShare(h, memory, gh, gw));
-    });
-  } finally {
-    model.train(wasTraining);
-  }
-}
-
-function orient(model: SptSeg, images: Tensor): GateReport[] {
-  const { memory, gh, gw } = memoryOf(model, images);
-  const report: GateReport[] = [];
-  [...model.decode_head.decoder_1.layers].forEach((layer, j) => {
-    const hilo = layer.hlfs;
-    if (!hilo) return;
-    const before = openShare(hilo, memory, gh, gw);
-    const flipped = before < 0.5;
-    if (flipped) hilo.prompt.assign(hilo.prompt.neg());
-    report.push({ layer: j, openBefore: before, open: flipped ? openShare(hilo, memory, gh, gw) : before, flipped });
-  });
-  return report;
 }
 
 /** Build the SPT-SEG structure without drawing random weights (for a checkpoint about to be loaded). */
